@@ -1,0 +1,199 @@
+/** FlexPlugin: what a plugin is and how it may run. */
+import { z } from 'zod';
+import {
+  API_VERSION,
+  Conditions,
+  EnvList,
+  ObjectMeta,
+  PodMetadata,
+  ResourceRequirements,
+  RetryPolicy,
+  TimeoutSeconds,
+} from './common.js';
+import { listMap, listSet, withRules } from './kube.js';
+
+export const PLUGIN_KIND = 'FlexPlugin';
+
+export const PluginType = z
+  .enum(['tap', 'target', 'transformer', 'utility'])
+  .meta({
+    description:
+      'What the plugin does: a Singer tap (extracts), a Singer target (loads), a transformer (e.g. dbt) or a utility.',
+  });
+export type PluginType = z.infer<typeof PluginType>;
+
+export const Protocol = z
+  .enum(['singer', 'plain'])
+  .meta({
+    description:
+      'How FlexCore talks to the plugin. singer: config, catalog and state files and a Singer message stream; plain: the command runs as given. Defaults to singer for taps and targets and plain otherwise.',
+  });
+export type Protocol = z.infer<typeof Protocol>;
+
+export const SingerCapability = z
+  .enum(['catalog', 'discover', 'state', 'properties'])
+  .meta({ description: 'A Singer capability the plugin declares.' });
+
+export const SettingKind = z
+  .enum(['string', 'integer', 'number', 'boolean', 'object', 'array'])
+  .meta({ description: 'JSON type of the setting value; used to check step config.' });
+export type SettingKind = z.infer<typeof SettingKind>;
+
+export const Setting = withRules(
+  z.strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or _ and contain only letters, digits, _, . and -')
+      .meta({ description: 'Key of the setting in the plugin config file.' }),
+    kind: SettingKind.default('string'),
+    description: z.string().max(1024).optional().meta({ description: 'What the setting means, for humans.' }),
+    required: z.boolean().default(false).meta({ description: 'A step must provide a value (in config or configFrom).' }),
+    secret: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'The value is sensitive: it may only come from a Secret (configFrom), is mounted as a file and never appears in status, events or logs.',
+      }),
+    default: z
+      .unknown()
+      .optional()
+      .meta({ description: 'Value used when a step does not set one.', 'x-kubernetes-preserve-unknown-fields': true }),
+  }),
+  'One configuration setting the plugin accepts.',
+  [
+    {
+      cel: '!(self.secret && has(self.default))',
+      message: 'a secret setting cannot have a default value',
+      fieldPath: '.default',
+      reason: 'FieldValueForbidden',
+      check: (s) => !(s.secret && s.default !== undefined),
+    },
+  ],
+);
+export type Setting = z.infer<typeof Setting>;
+
+const CIDR = /^(([0-9]{1,3}\.){3}[0-9]{1,3}\/[0-9]{1,2}|[0-9a-fA-F:]+\/[0-9]{1,3})$/;
+
+export const EgressRule = z
+  .strictObject({
+    cidr: z.string().regex(CIDR, 'must be a CIDR such as 10.0.0.0/8').meta({ description: 'Destination network in CIDR notation.' }),
+    ports: z
+      .array(
+        z.strictObject({
+          port: z.int().min(1).max(65535).meta({ description: 'Destination port.' }),
+          protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP').meta({ description: 'IP protocol.' }),
+        }),
+      )
+      .max(16)
+      .optional()
+      .meta({ description: 'Destination ports; all ports when empty.' }),
+  })
+  .meta({ description: 'One destination the plugin may connect to.' });
+export type EgressRule = z.infer<typeof EgressRule>;
+
+export const Sandbox = z
+  .strictObject({
+    egress: z
+      .array(EgressRule)
+      .max(32)
+      .optional()
+      .meta({
+        description:
+          'Destinations the plugin may reach. Empty or unset means no network access at all: ingress is always denied.',
+      }),
+    allowDNS: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Allow DNS lookups (UDP and TCP port 53) when egress is allowed.' }),
+    writablePaths: listSet(
+      z.string().regex(/^\/[^\s]*$/, 'must be an absolute path').max(256),
+      'Extra writable directories (each an emptyDir); the root filesystem is read-only and /tmp is always writable.',
+      16,
+    ).optional(),
+    runAsUser: z
+      .int()
+      .min(1)
+      .max(2147483647)
+      .default(65532)
+      .meta({ description: 'Non-root user id the plugin runs as.' }),
+  })
+  .meta({
+    description:
+      'Isolation of the plugin Pods. Always on and compliant with Pod Security "restricted"; these fields only widen what the plugin may reach.',
+  });
+export type Sandbox = z.infer<typeof Sandbox>;
+
+export const PluginDefaults = z
+  .strictObject({
+    resources: ResourceRequirements.optional(),
+    timeoutSeconds: TimeoutSeconds.optional(),
+    retries: RetryPolicy.optional(),
+  })
+  .meta({ description: 'Defaults for every step that runs this plugin; a step may override each one.' });
+
+export const FlexPluginSpec = withRules(
+  z.strictObject({
+    type: PluginType,
+    protocol: Protocol.optional(),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^\S+$/, 'must be an image reference without spaces')
+      .meta({ description: 'Container image, preferably pinned by digest.' }),
+    imagePullPolicy: z
+      .enum(['Always', 'IfNotPresent', 'Never'])
+      .optional()
+      .meta({ description: 'When the node pulls the image; Kubernetes default when unset.' }),
+    command: z.array(z.string()).max(64).optional().meta({ description: 'Entrypoint; the image default when unset.' }),
+    args: z.array(z.string()).max(256).optional().meta({ description: 'Arguments placed before the Singer arguments.' }),
+    env: EnvList.optional(),
+    capabilities: listSet(SingerCapability, 'Singer capabilities the plugin supports.', 4).optional(),
+    settings: listMap(Setting, 'name', 'Settings the plugin accepts; step config is checked against them.', 256).optional(),
+    defaults: PluginDefaults.optional(),
+    sandbox: Sandbox.optional(),
+    podMetadata: PodMetadata.optional(),
+  }),
+  'Desired state of the plugin.',
+  [
+    {
+      cel: "!has(self.protocol) || self.protocol == 'plain' || self.type in ['tap', 'target']",
+      message: 'protocol singer is only for taps and targets',
+      fieldPath: '.protocol',
+      check: (s) => s.protocol !== 'singer' || s.type === 'tap' || s.type === 'target',
+    },
+    {
+      cel: "!has(self.capabilities) || size(self.capabilities) == 0 || self.type in ['tap', 'target']",
+      message: 'Singer capabilities are only for taps and targets',
+      fieldPath: '.capabilities',
+      check: (s) => (s.capabilities ?? []).length === 0 || s.type === 'tap' || s.type === 'target',
+    },
+  ],
+);
+export type FlexPluginSpec = z.infer<typeof FlexPluginSpec>;
+
+export const FlexPluginStatus = z
+  .object({
+    observedGeneration: z.int().optional().meta({ description: 'The metadata.generation the status describes.' }),
+    conditions: Conditions.optional(),
+  })
+  .meta({ description: 'Observed state of the plugin, written by the controller.' });
+export type FlexPluginStatus = z.infer<typeof FlexPluginStatus>;
+
+export const FlexPlugin = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(PLUGIN_KIND),
+  metadata: ObjectMeta,
+  spec: FlexPluginSpec,
+  status: FlexPluginStatus.optional(),
+});
+export type FlexPlugin = z.infer<typeof FlexPlugin>;
+
+/** The protocol a plugin speaks, with the documented default applied. */
+export function effectiveProtocol(spec: Pick<FlexPluginSpec, 'type' | 'protocol'>): Protocol {
+  return spec.protocol ?? (spec.type === 'tap' || spec.type === 'target' ? 'singer' : 'plain');
+}
+
