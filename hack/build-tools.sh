@@ -9,7 +9,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-tools="$here/tools"
+# FLEXCORE_TOOLS_DIR points at another copy of hack/tools (tests of this script use it).
+tools="${FLEXCORE_TOOLS_DIR:-$here/tools}"
 kube_version="v1.34.10"
 # Bump when the build recipe changes, so old caches are not reused.
 recipe=2

@@ -1,6 +1,6 @@
 /** Shapes shared by FlexPlugin and FlexPipeline. */
 import { z } from 'zod';
-import { DNS_SUBDOMAIN, listMap, quantity, withRules } from './kube.js';
+import { DNS_SUBDOMAIN, listMap, listSet, quantity, stringMap, withRules } from './kube.js';
 
 export const GROUP = 'flexcore.io';
 export const VERSION = 'v1alpha1';
@@ -81,15 +81,11 @@ export const RetryPolicy = z
       .default(0)
       .meta({ description: `How many times a failed attempt is retried (0 to ${LIMITS.maxRetries}).` }),
     backoff: Backoff.optional(),
-    retryableExitCodes: z
-      .array(z.int().min(1).max(255))
-      .max(32)
-      .optional()
-      .meta({
-        description:
-          'Exit codes that may be retried. When set, any other exit code fails the step at once; when unset, every failure is retryable.',
-        'x-kubernetes-list-type': 'set',
-      }),
+    retryableExitCodes: listSet(
+      z.int().min(1).max(255),
+      'Exit codes that may be retried. When set, any other exit code fails the step at once; when unset, every failure is retryable.',
+      32,
+    ).optional(),
   })
   .meta({ description: 'When and how often a failed step is run again.' });
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
@@ -102,19 +98,24 @@ export const TimeoutSeconds = z
     description: `Maximum run time of one attempt in seconds (1 to ${LIMITS.maxTimeoutSeconds}); the Pod is stopped when it is exceeded.`,
   });
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export const PodMetadata = withRules(
   z.strictObject({
-    labels: z
-      .record(z.string().max(253).regex(LABEL_KEY, 'must be a valid label key'), z.string().max(63).regex(LABEL_VALUE, 'must be a valid label value'))
-      .optional()
-      .meta({ description: 'Labels added to the step Pods.' }),
-    annotations: z
-      .record(z.string().max(253).regex(LABEL_KEY, 'must be a valid annotation key'), z.string())
-      .optional()
-      .meta({ description: 'Annotations added to the step Pods.' }),
+    labels: stringMap(
+      z.string().max(253).regex(LABEL_KEY, 'must be a valid label key'),
+      z.string().max(63).regex(LABEL_VALUE, 'must be a valid label value'),
+      'Labels added to the step Pods.',
+      64,
+    ).optional(),
+    annotations: stringMap(
+      z.string().max(253).regex(LABEL_KEY, 'must be a valid annotation key'),
+      z.string().max(64 * 1024),
+      'Annotations added to the step Pods.',
+      64,
+    ).optional(),
   }),
   'Labels and annotations passed through to the step Pods. Keys under flexcore.io/ are reserved.',
   [
@@ -123,6 +124,19 @@ export const PodMetadata = withRules(
       message: 'label keys under flexcore.io/ are reserved',
       fieldPath: '.labels',
       check: (m) => Object.keys(m.labels ?? {}).every((k) => !k.startsWith('flexcore.io/')),
+    },
+    {
+      cel: `!has(self.labels) || self.labels.all(k, k.matches('${LABEL_KEY.source.replace(/\\/g, '\\\\')}'))`,
+      message: 'label keys must be valid Kubernetes label keys (an optional DNS prefix and /, then a name)',
+      fieldPath: '.labels',
+      check: (m) => Object.keys(m.labels ?? {}).every((k) => LABEL_KEY.test(k)),
+    },
+    {
+      cel: `!has(self.annotations) || self.annotations.all(k, k.matches('${LABEL_KEY.source.replace(/\\/g, '\\\\')}'))`,
+      message:
+        'annotation keys must be valid Kubernetes annotation keys (an optional DNS prefix and /, then a name)',
+      fieldPath: '.annotations',
+      check: (m) => Object.keys(m.annotations ?? {}).every((k) => LABEL_KEY.test(k)),
     },
   ],
 );
@@ -135,13 +149,18 @@ export const EnvVar = z.strictObject({
     .max(128)
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name')
     .meta({ description: 'Environment variable name.' }),
-  value: z
-    .string()
-    .meta({ description: 'Plain value. Never put secrets here: use a secret setting and configFrom instead.' }),
+  value: z.string().meta({
+    description: 'Plain value. Never put secrets here: use a secret setting and configFrom instead.',
+  }),
 });
 export type EnvVar = z.infer<typeof EnvVar>;
 
-export const EnvList = listMap(EnvVar, 'name', 'Extra environment variables for the plugin container (plain values only).', 64);
+export const EnvList = listMap(
+  EnvVar,
+  'name',
+  'Extra environment variables for the plugin container (plain values only).',
+  64,
+);
 
 /** A reference to an object in the same namespace. */
 export const LocalName = z
@@ -170,14 +189,29 @@ export type Condition = z.infer<typeof Condition>;
 export const Conditions = listMap(Condition, 'type', 'Current conditions of the object.', 16);
 
 /** The object metadata fields `flexcore validate` checks; the apiserver owns the rest. */
-export const ObjectMeta = z
-  .looseObject({
+export const ObjectMeta = withRules(
+  z.looseObject({
     name: z
       .string()
       .min(1)
       .max(LIMITS.maxNameLength)
       .regex(DNS_SUBDOMAIN, 'must be a lower-case DNS subdomain name')
+      .optional()
       .meta({ description: 'Name of the object, unique in its namespace.' }),
+    generateName: z
+      .string()
+      .max(LIMITS.maxNameLength - 5)
+      .optional()
+      .meta({ description: 'Prefix from which the apiserver makes a unique name when name is unset.' }),
     namespace: z.string().optional().meta({ description: 'Namespace of the object.' }),
-  })
-  .meta({ description: 'Standard object metadata.' });
+  }),
+  'Standard object metadata.',
+  [
+    {
+      // The apiserver owns metadata; this mirrors its own "name or generateName is required".
+      message: 'required field is missing',
+      fieldPath: '.name',
+      check: (m) => m.name !== undefined || m.generateName !== undefined,
+    },
+  ],
+);

@@ -17,7 +17,8 @@ import { DNS_LABEL, freeForm, listMap, listSet, withRules } from './kube.js';
 export const PIPELINE_KIND = 'FlexPipeline';
 
 /** Five cron fields, or one of the descriptors Kubernetes CronJobs accept. */
-export const CRON_SHAPE = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\S+\s+\S+\s+\S+\s+\S+\s+\S+)$/;
+export const CRON_SHAPE =
+  /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\S+\s+\S+\s+\S+\s+\S+\s+\S+)$/;
 
 export const StepName = z
   .string()
@@ -70,7 +71,9 @@ const ConfigFromList = z
 
 export const SingerTarget = z
   .strictObject({
-    plugin: LocalName.meta({ description: 'Name of the target FlexPlugin (type target) in the same namespace.' }),
+    plugin: LocalName.meta({
+      description: 'Name of the target FlexPlugin (type target) in the same namespace.',
+    }),
     config: freeForm('Non-secret settings of the target.').optional(),
     configFrom: ConfigFromList.optional(),
   })
@@ -82,7 +85,9 @@ export type SingerTarget = z.infer<typeof SingerTarget>;
 
 export const Step = withRules(
   z.strictObject({
-    name: StepName.meta({ description: 'Name of the step, unique in the pipeline (a DNS label, at most 40 characters).' }),
+    name: StepName.meta({
+      description: 'Name of the step, unique in the pipeline (a DNS label, at most 40 characters).',
+    }),
     plugin: LocalName.meta({ description: 'Name of the FlexPlugin this step runs, in the same namespace.' }),
     target: SingerTarget.optional(),
     config: freeForm('Non-secret settings passed to the plugin as its config file.').optional(),
@@ -120,7 +125,12 @@ export const Step = withRules(
 export type Step = z.infer<typeof Step>;
 
 const Steps = withRules(
-  listMap(Step, 'name', 'The steps of the pipeline; dependsOn links them into a directed acyclic graph.', LIMITS.maxSteps).min(1),
+  listMap(
+    Step,
+    'name',
+    'The steps of the pipeline; dependsOn links them into a directed acyclic graph.',
+    LIMITS.maxSteps,
+  ).min(1),
   'The steps of the pipeline; dependsOn links them into a directed acyclic graph.',
   [
     {
@@ -130,7 +140,9 @@ const Steps = withRules(
         const names = new Set(steps.map((s) => s.name));
         return steps.flatMap((s, i) =>
           (s.dependsOn ?? []).flatMap((d, j) =>
-            names.has(d) ? [] : [{ path: [i, 'dependsOn', j], message: `dependsOn names unknown step "${d}"` }],
+            names.has(d)
+              ? []
+              : [{ path: [i, 'dependsOn', j], message: `dependsOn names unknown step "${d}"` }],
           ),
         );
       },
@@ -138,12 +150,10 @@ const Steps = withRules(
   ],
 );
 
-export const ConcurrencyPolicy = z
-  .enum(['Allow', 'Forbid', 'Replace'])
-  .meta({
-    description:
-      'What happens when a run is due while another is still running: Allow runs both, Forbid skips the new one, Replace cancels the running one. Forbid by default, so Singer state is never written by two runs at once.',
-  });
+export const ConcurrencyPolicy = z.enum(['Allow', 'Forbid', 'Replace']).meta({
+  description:
+    'What happens when a run is due while another is still running: Allow runs both, Forbid skips the new one, Replace cancels the running one. Forbid by default, so Singer state is never written by two runs at once.',
+});
 
 export const FlexPipelineSpec = withRules(
   z.strictObject({
@@ -165,28 +175,27 @@ export const FlexPipelineSpec = withRules(
       .optional()
       .meta({ description: 'IANA time zone of the schedule, e.g. Europe/Berlin. UTC when unset.' }),
     concurrencyPolicy: ConcurrencyPolicy.default('Forbid'),
-    startingDeadlineSeconds: z
-      .int()
-      .min(0)
-      .max(LIMITS.maxTimeoutSeconds)
-      .optional()
-      .meta({
-        description:
-          'How late a missed scheduled run may still start, e.g. after controller downtime. Only the most recent missed tick runs, once.',
-      }),
-    suspend: z.boolean().default(false).meta({ description: 'Stop starting new runs; running ones continue.' }),
+    startingDeadlineSeconds: z.int().min(0).max(LIMITS.maxTimeoutSeconds).optional().meta({
+      description:
+        'How late a missed scheduled run may still start, e.g. after controller downtime. Only the most recent missed tick runs, once.',
+    }),
+    suspend: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Stop starting new runs; running ones continue.' }),
     activeDeadlineSeconds: z
       .int()
       .min(1)
       .max(30 * 24 * 3600)
       .optional()
-      .meta({ description: 'Maximum duration of a whole run in seconds; remaining steps are cancelled when exceeded.' }),
-    successfulRunsHistoryLimit: z
-      .int()
-      .min(0)
-      .max(100)
-      .default(3)
-      .meta({ description: 'How many succeeded runs keep their Pods; older ones are deleted (history stays in the event store).' }),
+      .meta({
+        description:
+          'Maximum duration of a whole run in seconds; remaining steps are cancelled when exceeded.',
+      }),
+    successfulRunsHistoryLimit: z.int().min(0).max(100).default(3).meta({
+      description:
+        'How many succeeded runs keep their Pods; older ones are deleted (history stays in the event store).',
+    }),
     failedRunsHistoryLimit: z
       .int()
       .min(0)
@@ -214,7 +223,17 @@ export const FlexPipelineSpec = withRules(
 export type FlexPipelineSpec = z.infer<typeof FlexPipelineSpec>;
 
 export const StepPhase = z
-  .enum(['Waiting', 'Scheduled', 'Running', 'Retrying', 'Succeeded', 'Failed', 'Skipped', 'Cancelled', 'TimedOut'])
+  .enum([
+    'Waiting',
+    'Scheduled',
+    'Running',
+    'Retrying',
+    'Succeeded',
+    'Failed',
+    'Skipped',
+    'Cancelled',
+    'TimedOut',
+  ])
   .meta({ description: 'Phase of a step in a run.' });
 export type StepPhase = z.infer<typeof StepPhase>;
 
@@ -223,9 +242,9 @@ export const RunPhase = z
   .meta({ description: 'Phase of a run.' });
 export type RunPhase = z.infer<typeof RunPhase>;
 
-export const RunTrigger = z
-  .enum(['Generation', 'Manual', 'Schedule'])
-  .meta({ description: 'What started the run: a new spec generation, the run-requested annotation, or the schedule.' });
+export const RunTrigger = z.enum(['Generation', 'Manual', 'Schedule']).meta({
+  description: 'What started the run: a new spec generation, the run-requested annotation, or the schedule.',
+});
 export type RunTrigger = z.infer<typeof RunTrigger>;
 
 export const StepStatus = z
@@ -238,7 +257,10 @@ export const StepStatus = z
     completionTime: z.string().optional().meta({ description: 'When the step finished (RFC 3339).' }),
     exitCode: z.int().optional().meta({ description: 'Exit code of the last finished attempt.' }),
     reason: z.string().optional().meta({ description: 'Why the step is in this phase, CamelCase.' }),
-    nextAttemptTime: z.string().optional().meta({ description: 'When the next retry starts, while Retrying.' }),
+    nextAttemptTime: z
+      .string()
+      .optional()
+      .meta({ description: 'When the next retry starts, while Retrying.' }),
   })
   .meta({ description: 'Summary of one step of a run.' });
 export type StepStatus = z.infer<typeof StepStatus>;
@@ -257,21 +279,42 @@ export type RunStatus = z.infer<typeof RunStatus>;
 
 export const PipelinePhase = z
   .enum(['Idle', 'Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Invalid'])
-  .meta({ description: 'Phase of the pipeline: that of its current or last run, Idle before the first, Invalid when the spec cannot run.' });
+  .meta({
+    description:
+      'Phase of the pipeline: that of its current or last run, Idle before the first, Invalid when the spec cannot run.',
+  });
 export type PipelinePhase = z.infer<typeof PipelinePhase>;
 
 export const FlexPipelineStatus = z
   .object({
-    observedGeneration: z.int().optional().meta({ description: 'The metadata.generation the status describes.' }),
+    observedGeneration: z
+      .int()
+      .optional()
+      .meta({ description: 'The metadata.generation the status describes.' }),
     phase: PipelinePhase.optional(),
-    progress: z.string().optional().meta({ description: 'Finished steps of the current or last run, e.g. 2/3.' }),
+    progress: z
+      .string()
+      .optional()
+      .meta({ description: 'Finished steps of the current or last run, e.g. 2/3.' }),
     conditions: Conditions.optional(),
     currentRun: RunStatus.optional(),
     lastRun: RunStatus.optional(),
-    lastScheduleTime: z.string().optional().meta({ description: 'When the schedule last started a run (RFC 3339).' }),
-    nextScheduleTime: z.string().optional().meta({ description: 'When the schedule starts the next run (RFC 3339).' }),
-    lastRunRequest: z.string().optional().meta({ description: 'The last value of the flexcore.io/run-requested annotation acted on.' }),
-    lastEventPosition: z.string().optional().meta({ description: 'Global position of the last event recorded for this pipeline.' }),
+    lastScheduleTime: z
+      .string()
+      .optional()
+      .meta({ description: 'When the schedule last started a run (RFC 3339).' }),
+    nextScheduleTime: z
+      .string()
+      .optional()
+      .meta({ description: 'When the schedule starts the next run (RFC 3339).' }),
+    lastRunRequest: z
+      .string()
+      .optional()
+      .meta({ description: 'The last value of the flexcore.io/run-requested annotation acted on.' }),
+    lastEventPosition: z
+      .string()
+      .optional()
+      .meta({ description: 'Global position of the last event recorded for this pipeline.' }),
   })
   .meta({ description: 'Observed state of the pipeline, written by the controller. Small and bounded.' });
 export type FlexPipelineStatus = z.infer<typeof FlexPipelineStatus>;

@@ -1,4 +1,5 @@
 /** FlexPlugin: what a plugin is and how it may run. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   API_VERSION,
@@ -14,20 +15,16 @@ import { listMap, listSet, withRules } from './kube.js';
 
 export const PLUGIN_KIND = 'FlexPlugin';
 
-export const PluginType = z
-  .enum(['tap', 'target', 'transformer', 'utility'])
-  .meta({
-    description:
-      'What the plugin does: a Singer tap (extracts), a Singer target (loads), a transformer (e.g. dbt) or a utility.',
-  });
+export const PluginType = z.enum(['tap', 'target', 'transformer', 'utility']).meta({
+  description:
+    'What the plugin does: a Singer tap (extracts), a Singer target (loads), a transformer (e.g. dbt) or a utility.',
+});
 export type PluginType = z.infer<typeof PluginType>;
 
-export const Protocol = z
-  .enum(['singer', 'plain'])
-  .meta({
-    description:
-      'How FlexCore talks to the plugin. singer: config, catalog and state files and a Singer message stream; plain: the command runs as given. Defaults to singer for taps and targets and plain otherwise.',
-  });
+export const Protocol = z.enum(['singer', 'plain']).meta({
+  description:
+    'How FlexCore talks to the plugin. singer: config, catalog and state files and a Singer message stream; plain: the command runs as given. Defaults to singer for taps and targets and plain otherwise.',
+});
 export type Protocol = z.infer<typeof Protocol>;
 
 export const SingerCapability = z
@@ -45,27 +42,36 @@ export const Setting = withRules(
       .string()
       .min(1)
       .max(128)
-      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or _ and contain only letters, digits, _, . and -')
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+        'must start with a letter or _ and contain only letters, digits, _, . and -',
+      )
       .meta({ description: 'Key of the setting in the plugin config file.' }),
     kind: SettingKind.default('string'),
     description: z.string().max(1024).optional().meta({ description: 'What the setting means, for humans.' }),
-    required: z.boolean().default(false).meta({ description: 'A step must provide a value (in config or configFrom).' }),
-    secret: z
+    required: z
       .boolean()
       .default(false)
-      .meta({
-        description:
-          'The value is sensitive: it may only come from a Secret (configFrom), is mounted as a file and never appears in status, events or logs.',
-      }),
-    default: z
-      .unknown()
-      .optional()
-      .meta({ description: 'Value used when a step does not set one.', 'x-kubernetes-preserve-unknown-fields': true }),
+      .meta({ description: 'A step must provide a value (in config or configFrom).' }),
+    secret: z.boolean().default(false).meta({
+      description:
+        'The value is sensitive: it may only come from a Secret (configFrom), is mounted as a file and never appears in status, events or logs.',
+    }),
+    default: z.unknown().optional().meta({
+      description: 'Value used when a step does not set one.',
+      'x-kubernetes-preserve-unknown-fields': true,
+    }),
   }),
   'One configuration setting the plugin accepts.',
   [
     {
-      cel: '!(self.secret && has(self.default))',
+      // No CEL: `default` is schemaless, and CEL cannot see schemaless fields.
+      message: 'default does not match the setting kind',
+      fieldPath: '.default',
+      check: (s) => s.default === undefined || s.default === null || matchesKind(s.default, s.kind),
+    },
+    {
+      // No CEL: `default` is schemaless, and CEL cannot see schemaless fields.
       message: 'a secret setting cannot have a default value',
       fieldPath: '.default',
       reason: 'FieldValueForbidden',
@@ -75,11 +81,41 @@ export const Setting = withRules(
 );
 export type Setting = z.infer<typeof Setting>;
 
-const CIDR = /^(([0-9]{1,3}\.){3}[0-9]{1,3}\/[0-9]{1,2}|[0-9a-fA-F:]+\/[0-9]{1,3})$/;
+/** True when a JSON value has the JSON type a setting kind names. */
+export function matchesKind(value: unknown, kind: SettingKind): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
+}
 
-export const EgressRule = z
-  .strictObject({
-    cidr: z.string().regex(CIDR, 'must be a CIDR such as 10.0.0.0/8').meta({ description: 'Destination network in CIDR notation.' }),
+const CIDR_SHAPE = /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/;
+
+/** True for an IPv4 or IPv6 network in CIDR notation with a prefix length that fits it. */
+function isCidr(value: string): boolean {
+  const [address = '', prefix = ''] = value.split('/');
+  const family = isIP(address);
+  const bits = Number(prefix);
+  return family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+export const EgressRule = withRules(
+  z.strictObject({
+    cidr: z
+      .string()
+      .max(64)
+      .regex(CIDR_SHAPE, 'must be a CIDR such as 10.0.0.0/8')
+      .meta({ description: 'Destination network in CIDR notation.' }),
     ports: z
       .array(
         z.strictObject({
@@ -90,26 +126,34 @@ export const EgressRule = z
       .max(16)
       .optional()
       .meta({ description: 'Destination ports; all ports when empty.' }),
-  })
-  .meta({ description: 'One destination the plugin may connect to.' });
+  }),
+  'One destination the plugin may connect to.',
+  [
+    {
+      cel: 'isCIDR(self.cidr)',
+      message: 'cidr must be a valid IPv4 or IPv6 network such as 10.0.0.0/8',
+      fieldPath: '.cidr',
+      check: (r) => isCidr(r.cidr),
+    },
+  ],
+);
 export type EgressRule = z.infer<typeof EgressRule>;
 
 export const Sandbox = z
   .strictObject({
-    egress: z
-      .array(EgressRule)
-      .max(32)
-      .optional()
-      .meta({
-        description:
-          'Destinations the plugin may reach. Empty or unset means no network access at all: ingress is always denied.',
-      }),
+    egress: z.array(EgressRule).max(32).optional().meta({
+      description:
+        'Destinations the plugin may reach. Empty or unset means no network access at all: ingress is always denied.',
+    }),
     allowDNS: z
       .boolean()
       .default(true)
       .meta({ description: 'Allow DNS lookups (UDP and TCP port 53) when egress is allowed.' }),
     writablePaths: listSet(
-      z.string().regex(/^\/[^\s]*$/, 'must be an absolute path').max(256),
+      z
+        .string()
+        .regex(/^\/[^\s]*$/, 'must be an absolute path')
+        .max(256),
       'Extra writable directories (each an emptyDir); the root filesystem is read-only and /tmp is always writable.',
       16,
     ).optional(),
@@ -148,11 +192,24 @@ export const FlexPluginSpec = withRules(
       .enum(['Always', 'IfNotPresent', 'Never'])
       .optional()
       .meta({ description: 'When the node pulls the image; Kubernetes default when unset.' }),
-    command: z.array(z.string()).max(64).optional().meta({ description: 'Entrypoint; the image default when unset.' }),
-    args: z.array(z.string()).max(256).optional().meta({ description: 'Arguments placed before the Singer arguments.' }),
+    command: z
+      .array(z.string())
+      .max(64)
+      .optional()
+      .meta({ description: 'Entrypoint; the image default when unset.' }),
+    args: z
+      .array(z.string())
+      .max(256)
+      .optional()
+      .meta({ description: 'Arguments placed before the Singer arguments.' }),
     env: EnvList.optional(),
     capabilities: listSet(SingerCapability, 'Singer capabilities the plugin supports.', 4).optional(),
-    settings: listMap(Setting, 'name', 'Settings the plugin accepts; step config is checked against them.', 256).optional(),
+    settings: listMap(
+      Setting,
+      'name',
+      'Settings the plugin accepts; step config is checked against them.',
+      256,
+    ).optional(),
     defaults: PluginDefaults.optional(),
     sandbox: Sandbox.optional(),
     podMetadata: PodMetadata.optional(),
@@ -177,7 +234,10 @@ export type FlexPluginSpec = z.infer<typeof FlexPluginSpec>;
 
 export const FlexPluginStatus = z
   .object({
-    observedGeneration: z.int().optional().meta({ description: 'The metadata.generation the status describes.' }),
+    observedGeneration: z
+      .int()
+      .optional()
+      .meta({ description: 'The metadata.generation the status describes.' }),
     conditions: Conditions.optional(),
   })
   .meta({ description: 'Observed state of the plugin, written by the controller.' });
@@ -196,4 +256,3 @@ export type FlexPlugin = z.infer<typeof FlexPlugin>;
 export function effectiveProtocol(spec: Pick<FlexPluginSpec, 'type' | 'protocol'>): Protocol {
   return spec.protocol ?? (spec.type === 'tap' || spec.type === 'target' ? 'singer' : 'plain');
 }
-

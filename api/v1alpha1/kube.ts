@@ -8,14 +8,18 @@ import { z } from 'zod';
 
 /** One rule that a plain schema cannot express: CEL for admission, `check` for offline validation. */
 export interface Rule<T> {
-  /** CEL expression evaluated by kube-apiserver with `self` bound to the value. */
-  readonly cel: string;
+  /**
+   * CEL expression evaluated by kube-apiserver with `self` bound to the value. Absent for
+   * rules CEL cannot express (e.g. on schemaless fields): then only code checks them.
+   */
+  readonly cel?: string;
   /** The message both validators report. */
   readonly message: string;
   /** Path of the offending field relative to the value, e.g. `.startingDeadlineSeconds`. */
   readonly fieldPath?: string;
   /** Kubernetes error reason; defaults to FieldValueInvalid. */
-  readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  readonly reason?:
+    'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
   /**
    * Same rule in TypeScript. Returns true when valid, false for one problem at `fieldPath`, or
    * the exact places that break it (an empty list means valid) for more precise messages.
@@ -30,7 +34,11 @@ export interface RuleIssue {
 }
 
 /** Attach rules to a schema: checked by zod offline and emitted as `x-kubernetes-validations`. */
-export function withRules<S extends z.ZodType>(schema: S, description: string, rules: Rule<z.output<S>>[]): S {
+export function withRules<S extends z.ZodType>(
+  schema: S,
+  description: string,
+  rules: Rule<z.output<S>>[],
+): S {
   const refined = schema.superRefine((value, ctx) => {
     for (const rule of rules) {
       const verdict = rule.check(value);
@@ -45,12 +53,18 @@ export function withRules<S extends z.ZodType>(schema: S, description: string, r
   });
   return refined.meta({
     description,
-    'x-kubernetes-validations': rules.map((r) => ({
-      rule: r.cel,
-      message: r.message,
-      ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-    })),
+    'x-kubernetes-validations': rules.flatMap((r) =>
+      r.cel === undefined
+        ? []
+        : [
+            {
+              rule: r.cel,
+              message: r.message,
+              ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}),
+              ...(r.reason ? { reason: r.reason } : {}),
+            },
+          ],
+    ),
   });
 }
 
@@ -89,16 +103,32 @@ export function listSet<T extends z.ZodType>(item: T, description: string, maxIt
     .superRefine((items, ctx) => {
       const seen = new Set<unknown>();
       items.forEach((it, i) => {
-        if (seen.has(it)) ctx.addIssue({ code: 'custom', message: `duplicate value ${JSON.stringify(it)}`, path: [i] });
+        if (seen.has(it))
+          ctx.addIssue({ code: 'custom', message: `duplicate value ${JSON.stringify(it)}`, path: [i] });
         seen.add(it);
       });
     })
     .meta({ description, 'x-kubernetes-list-type': 'set' });
 }
 
+/** A string-keyed map with at most `maxEntries` entries (a bound CEL cost estimates need). */
+export function stringMap<K extends z.ZodType<string>, V extends z.ZodType>(
+  key: K,
+  value: V,
+  description: string,
+  maxEntries: number,
+): z.ZodRecord<K, V> {
+  return z
+    .record(key, value)
+    .refine((m) => Object.keys(m).length <= maxEntries, `at most ${maxEntries} entries are allowed`)
+    .meta({ description, maxProperties: maxEntries });
+}
+
 /** Arbitrary JSON kept as written (plugin config, setting defaults). */
 export function freeForm(description: string): z.ZodRecord<z.ZodString, z.ZodUnknown> {
-  return z.record(z.string(), z.unknown()).meta({ description, 'x-kubernetes-preserve-unknown-fields': true });
+  return z
+    .record(z.string(), z.unknown())
+    .meta({ description, 'x-kubernetes-preserve-unknown-fields': true });
 }
 
 /** A DNS-1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric. */
@@ -112,6 +142,8 @@ const QUANTITY =
 /** A Kubernetes resource quantity such as `500m`, `2Gi` or `1`. */
 export function quantity(description: string): z.ZodType<string | number> {
   return z
-    .union([z.int().nonnegative(), z.string().regex(QUANTITY)], { error: 'must be a quantity such as 500m, 2Gi or 1' })
-    .meta({ description, 'x-kubernetes-int-or-string': true, pattern: QUANTITY.source });
+    .union([z.int().nonnegative(), z.string().regex(QUANTITY)], {
+      error: 'must be a quantity such as 500m, 2Gi or 1',
+    })
+    .meta({ description, 'x-kubernetes-int-or-string': true, pattern: QUANTITY.source, minimum: 0 });
 }

@@ -18,7 +18,12 @@ export interface Problem {
 }
 
 export type Verdict =
-  | { readonly kind: 'checked'; readonly objectKind: string; readonly name?: string; readonly problems: Problem[] }
+  | {
+      readonly kind: 'checked';
+      readonly objectKind: string;
+      readonly name?: string;
+      readonly problems: Problem[];
+    }
   | { readonly kind: 'ignored'; readonly objectKind: string; readonly apiVersion: string };
 
 const SCHEMAS: Record<string, z.ZodType> = { [PLUGIN_KIND]: FlexPlugin, [PIPELINE_KIND]: FlexPipeline };
@@ -26,18 +31,35 @@ const SCHEMAS: Record<string, z.ZodType> = { [PLUGIN_KIND]: FlexPlugin, [PIPELIN
 /** Validate one parsed YAML/JSON document. */
 export function validateManifest(doc: unknown): Verdict {
   if (!isRecord(doc)) {
-    return { kind: 'checked', objectKind: '', problems: [{ path: '', message: 'document is not a Kubernetes object (a mapping with apiVersion and kind)' }] };
+    return {
+      kind: 'checked',
+      objectKind: '',
+      problems: [
+        { path: '', message: 'document is not a Kubernetes object (a mapping with apiVersion and kind)' },
+      ],
+    };
   }
   const kind = typeof doc.kind === 'string' ? doc.kind : '';
   const apiVersion = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
   const schema = SCHEMAS[kind];
-  if (!apiVersion.startsWith(`${GROUP}/`) && !schema) return { kind: 'ignored', objectKind: kind, apiVersion };
+  if (!apiVersion.startsWith(`${GROUP}/`) && !schema)
+    return { kind: 'ignored', objectKind: kind, apiVersion };
   if (!schema) {
-    return { kind: 'checked', objectKind: kind, problems: [{ path: 'kind', message: `unknown kind "${kind}" in ${GROUP}; expected ${PLUGIN_KIND} or ${PIPELINE_KIND}` }] };
+    return {
+      kind: 'checked',
+      objectKind: kind,
+      problems: [
+        {
+          path: 'kind',
+          message: `unknown kind "${kind}" in ${GROUP}; expected ${PLUGIN_KIND} or ${PIPELINE_KIND}`,
+        },
+      ],
+    };
   }
-  const name = isRecord(doc.metadata) && typeof doc.metadata.name === 'string' ? doc.metadata.name : undefined;
-  const parsed = schema.safeParse(doc);
-  const problems = parsed.success ? [] : parsed.error.issues.flatMap(toProblems);
+  const name =
+    isRecord(doc.metadata) && typeof doc.metadata.name === 'string' ? doc.metadata.name : undefined;
+  const parsed = schema.safeParse(withoutNulls(doc));
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap((i) => toProblems(i, doc));
   if (kind === PIPELINE_KIND) problems.push(...pipelineCodeChecks(doc));
   return { kind: 'checked', objectKind: kind, ...(name ? { name } : {}), problems: dedupe(problems) };
 }
@@ -57,7 +79,14 @@ function pipelineCodeChecks(doc: Record<string, unknown>): Problem[] {
   if (Array.isArray(spec.steps)) {
     const nodes = spec.steps.filter(isRecord).flatMap((s) =>
       typeof s.name === 'string'
-        ? [{ name: s.name, dependsOn: Array.isArray(s.dependsOn) ? s.dependsOn.filter((d): d is string => typeof d === 'string') : [] }]
+        ? [
+            {
+              name: s.name,
+              dependsOn: Array.isArray(s.dependsOn)
+                ? s.dependsOn.filter((d): d is string => typeof d === 'string')
+                : [],
+            },
+          ]
         : [],
     );
     const cycle = findCycle(nodes);
@@ -66,15 +95,40 @@ function pipelineCodeChecks(doc: Record<string, unknown>): Problem[] {
   return problems;
 }
 
-function toProblems(issue: z.core.$ZodIssue): Problem[] {
+function toProblems(issue: z.core.$ZodIssue, doc: unknown): Problem[] {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  const isValueCheck =
+    issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union';
+  if (isValueCheck && valueAt(doc, issue.path) === undefined) {
     return [{ path, message: 'required field is missing' }];
   }
   return [{ path, message: issue.message }];
+}
+
+/**
+ * The apiserver drops null-valued fields before validating (they mean "unset"), so a
+ * `timeoutSeconds: ~` is no error there; mirror that. Free-form maps keep their nulls.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, k === 'config' ? v : withoutNulls(v)]),
+  );
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = doc;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
 }
 
 /** `['spec', 'steps', 1, 'name']` → `spec.steps[1].name`. */

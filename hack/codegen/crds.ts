@@ -48,9 +48,25 @@ const INPUTS: CrdInput[] = [
     columns: [
       { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'What the plugin does.' },
       { name: 'Image', type: 'string', jsonPath: '.spec.image', description: 'Container image.' },
-      { name: 'Ready', type: 'string', jsonPath: `${READY}.status`, description: 'Whether the spec is valid.' },
-      { name: 'Reason', type: 'string', jsonPath: `${READY}.reason`, description: 'Why it is (not) ready.', priority: 1 },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' },
+      {
+        name: 'Ready',
+        type: 'string',
+        jsonPath: `${READY}.status`,
+        description: 'Whether the spec is valid.',
+      },
+      {
+        name: 'Reason',
+        type: 'string',
+        jsonPath: `${READY}.reason`,
+        description: 'Why it is (not) ready.',
+        priority: 1,
+      },
+      {
+        name: 'Age',
+        type: 'date',
+        jsonPath: '.metadata.creationTimestamp',
+        description: 'Time since creation.',
+      },
     ],
   },
   {
@@ -60,15 +76,58 @@ const INPUTS: CrdInput[] = [
     spec: FlexPipelineSpec,
     status: FlexPipelineStatus,
     columns: [
-      { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Phase of the current or last run.' },
-      { name: 'Progress', type: 'string', jsonPath: '.status.progress', description: 'Finished steps of that run.' },
+      {
+        name: 'Phase',
+        type: 'string',
+        jsonPath: '.status.phase',
+        description: 'Phase of the current or last run.',
+      },
+      {
+        name: 'Progress',
+        type: 'string',
+        jsonPath: '.status.progress',
+        description: 'Finished steps of that run.',
+      },
       { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule', description: 'Cron schedule.' },
-      { name: 'Suspend', type: 'boolean', jsonPath: '.spec.suspend', description: 'Whether new runs are held.' },
-      { name: 'Last Schedule', type: 'date', jsonPath: '.status.lastScheduleTime', description: 'Last scheduled run.' },
-      { name: 'Run', type: 'string', jsonPath: '.status.currentRun.id', description: 'Current run id.', priority: 1 },
-      { name: 'Next Schedule', type: 'date', jsonPath: '.status.nextScheduleTime', description: 'Next scheduled run.', priority: 1 },
-      { name: 'Message', type: 'string', jsonPath: `${READY}.message`, description: 'Why it cannot run.', priority: 1 },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' },
+      {
+        name: 'Suspend',
+        type: 'boolean',
+        jsonPath: '.spec.suspend',
+        description: 'Whether new runs are held.',
+      },
+      {
+        name: 'Last Schedule',
+        type: 'date',
+        jsonPath: '.status.lastScheduleTime',
+        description: 'Last scheduled run.',
+      },
+      {
+        name: 'Run',
+        type: 'string',
+        jsonPath: '.status.currentRun.id',
+        description: 'Current run id.',
+        priority: 1,
+      },
+      {
+        name: 'Next Schedule',
+        type: 'date',
+        jsonPath: '.status.nextScheduleTime',
+        description: 'Next scheduled run.',
+        priority: 1,
+      },
+      {
+        name: 'Message',
+        type: 'string',
+        jsonPath: `${READY}.message`,
+        description: 'Why it cannot run.',
+        priority: 1,
+      },
+      {
+        name: 'Age',
+        type: 'date',
+        jsonPath: '.metadata.creationTimestamp',
+        description: 'Time since creation.',
+      },
     ],
   },
 ];
@@ -84,7 +143,14 @@ function crd(input: CrdInput): Record<string, unknown> {
     },
     spec: {
       group: GROUP,
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories: ['flexcore'] },
+      names: {
+        kind,
+        listKind: `${kind}List`,
+        plural,
+        singular: kind.toLowerCase(),
+        shortNames,
+        categories: ['flexcore'],
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -99,7 +165,10 @@ function crd(input: CrdInput): Record<string, unknown> {
               description: input.description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string', description: 'Versioned schema of this object: flexcore.io/v1alpha1.' },
+                apiVersion: {
+                  type: 'string',
+                  description: 'Versioned schema of this object: flexcore.io/v1alpha1.',
+                },
                 kind: { type: 'string', description: `Kind of this object: ${kind}.` },
                 metadata: { type: 'object' },
                 spec: structuralSchema(input.spec),
@@ -109,6 +178,7 @@ function crd(input: CrdInput): Record<string, unknown> {
                 {
                   rule: `size(self.metadata.name) <= ${LIMITS.maxNameLength}`,
                   message: `metadata.name must be at most ${LIMITS.maxNameLength} characters (it is used in label values)`,
+                  fieldPath: '.metadata',
                 },
               ],
             },

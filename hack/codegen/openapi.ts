@@ -22,8 +22,10 @@ function normalise(node: Json): Json {
   const out: Json = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === '$schema' || key === 'propertyNames') continue;
-    if (key === 'additionalProperties' && (value === false || node['x-kubernetes-preserve-unknown-fields'])) continue;
-    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) >= Number.MAX_SAFE_INTEGER) continue;
+    if (key === 'additionalProperties' && (value === false || node['x-kubernetes-preserve-unknown-fields']))
+      continue;
+    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) >= Number.MAX_SAFE_INTEGER)
+      continue;
     out[key] = normaliseValue(key, value);
   }
   if (out['x-kubernetes-int-or-string'] === true) {

@@ -14,7 +14,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ComponentStartError } from './errors.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { makePki, type Pki } from './pki.js';
-import { freePort } from './ports.js';
+import { assertPortFree, freePort } from './ports.js';
 import { ManagedProcess, waitUntilReady } from './process.js';
 import { ensureTools } from './tools.js';
 
@@ -35,6 +35,10 @@ export interface ControlPlaneOptions {
   readonly keepDir?: boolean;
   /** Progress lines, e.g. console.error; silent when unset. */
   readonly log?: (line: string) => void;
+  /** Serve kube-apiserver on this port instead of a free one. */
+  readonly apiserverPort?: number;
+  /** Use binaries from this directory instead of building them (tests of the harness). */
+  readonly binDir?: string;
 }
 
 export class ControlPlane {
@@ -50,18 +54,24 @@ export class ControlPlane {
   /** Starts every component and waits until a Pod could be scheduled on the fake node. */
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const log = options.log ?? ((): void => undefined);
-    const binDir = await ensureTools();
+    if (options.apiserverPort !== undefined) await assertPortFree(options.apiserverPort);
+    const binDir = options.binDir ?? (await ensureTools());
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'flexcore-plane-')));
     const processes: ManagedProcess[] = [];
     const bin = (name: string): string => join(binDir, name);
     try {
       const pki = await makePki(dir);
-      const [etcdPort, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
+      const [etcdPort, etcdPeer, freeApiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
         Array.from({ length: 6 }, () => freePort()),
       );
+      const apiPort = options.apiserverPort ?? freeApiPort;
       const server = `https://127.0.0.1:${apiPort}`;
       const kubeconfigPath = join(dir, 'admin.kubeconfig');
-      await writeKubeconfig(kubeconfigPath, server, { caCert: pki.caCert, cert: pki.adminCert, key: pki.adminKey });
+      await writeKubeconfig(kubeconfigPath, server, {
+        caCert: pki.caCert,
+        cert: pki.adminCert,
+        key: pki.adminKey,
+      });
       const start = (name: string, args: string[]): ManagedProcess => {
         const p = ManagedProcess.start({ name, command: bin(name), args, logPath: join(dir, `${name}.log`) });
         processes.push(p);
@@ -150,7 +160,11 @@ export class ControlPlane {
             type: 'kwok',
           },
         },
-        status: { allocatable: capacity, capacity, nodeInfo: { architecture: 'amd64', operatingSystem: 'linux' } } as never,
+        status: {
+          allocatable: capacity,
+          capacity,
+          nodeInfo: { architecture: 'amd64', operatingSystem: 'linux' },
+        } as never,
       },
     });
     // Schedulable once kwok reports Ready and the node-lifecycle controller lifts the not-ready taint.
@@ -158,7 +172,8 @@ export class ControlPlane {
       kwok,
       async () => {
         const node = await core.readNode({ name: FAKE_NODE });
-        const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+        const ready =
+          node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
         const tainted = (node.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/'));
         return ready && !tainted;
       },
@@ -267,7 +282,11 @@ async function httpOk(url: string): Promise<boolean> {
 /** GET over TLS; with `pki` as the admin client against our CA, otherwise trusting any certificate. */
 async function httpsOk(url: string, pki?: Pki): Promise<boolean> {
   const tls = pki
-    ? { ca: await readFile(pki.caCert), cert: await readFile(pki.adminCert), key: await readFile(pki.adminKey) }
+    ? {
+        ca: await readFile(pki.caCert),
+        cert: await readFile(pki.adminCert),
+        key: await readFile(pki.adminKey),
+      }
     : { rejectUnauthorized: false };
   return new Promise((resolve) => {
     const req = request(url, { ...tls, timeout: 2000 }, (res) => {

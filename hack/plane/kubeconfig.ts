@@ -11,7 +11,9 @@ export async function writeKubeconfig(
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'flexcore-local', cluster: { server, 'certificate-authority-data': await b64(files.caCert) } }],
+    clusters: [
+      { name: 'flexcore-local', cluster: { server, 'certificate-authority-data': await b64(files.caCert) } },
+    ],
     users: [
       {
         name: 'flexcore-admin',

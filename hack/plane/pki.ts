@@ -24,20 +24,47 @@ async function openssl(args: string[]): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new PrerequisiteError('openssl is required to make the test certificates; install it (apt-get install -y openssl)');
+      throw new PrerequisiteError(
+        'openssl is required to make the test certificates; install it (apt-get install -y openssl)',
+      );
     }
     throw new Error(`openssl ${args[0] ?? ''} failed: ${e.stderr ?? e.message}`);
   }
 }
 
-async function leaf(dir: string, name: string, subject: string, ext: string[], ca: { cert: string; key: string }): Promise<[string, string]> {
+async function leaf(
+  dir: string,
+  name: string,
+  subject: string,
+  ext: string[],
+  ca: { cert: string; key: string },
+): Promise<[string, string]> {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
   const cnf = join(dir, `${name}.cnf`);
   const dn = subject.split('/').filter(Boolean).join('\n');
-  await writeFile(cnf, `[req]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n[dn]\n${dn}\n[ext]\n${ext.join('\n')}\n`);
+  await writeFile(
+    cnf,
+    `[req]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n[dn]\n${dn}\n[ext]\n${ext.join('\n')}\n`,
+  );
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
-  await openssl(['req', '-x509', '-new', '-config', cnf, '-key', key, '-CA', ca.cert, '-CAkey', ca.key, '-days', '3650', '-out', cert]);
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-config',
+    cnf,
+    '-key',
+    key,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-days',
+    '3650',
+    '-out',
+    cert,
+  ]);
   return [cert, key];
 }
 
@@ -53,14 +80,37 @@ export async function makePki(dir: string): Promise<Pki> {
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKey]);
   await openssl(['req', '-x509', '-new', '-config', caCnf, '-key', caKey, '-days', '3650', '-out', caCert]);
   const ca = { cert: caCert, key: caKey };
-  const usage = ['basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment'];
+  const usage = [
+    'basicConstraints = critical,CA:FALSE',
+    'keyUsage = critical,digitalSignature,keyEncipherment',
+  ];
   const sans =
     'subjectAltName = IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local';
-  const [serverCert, serverKey] = await leaf(dir, 'apiserver', '/CN = kube-apiserver', [...usage, 'extendedKeyUsage = serverAuth', sans], ca);
-  const [adminCert, adminKey] = await leaf(dir, 'admin', '/CN = flexcore-admin/O = system:masters', [...usage, 'extendedKeyUsage = clientAuth'], ca);
+  const [serverCert, serverKey] = await leaf(
+    dir,
+    'apiserver',
+    '/CN = kube-apiserver',
+    [...usage, 'extendedKeyUsage = serverAuth', sans],
+    ca,
+  );
+  const [adminCert, adminKey] = await leaf(
+    dir,
+    'admin',
+    '/CN = flexcore-admin/O = system:masters',
+    [...usage, 'extendedKeyUsage = clientAuth'],
+    ca,
+  );
   const serviceAccountKey = join(dir, 'sa.key');
   const serviceAccountPub = join(dir, 'sa.pub');
-  await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', serviceAccountKey]);
+  await openssl([
+    'genpkey',
+    '-algorithm',
+    'RSA',
+    '-pkeyopt',
+    'rsa_keygen_bits:2048',
+    '-out',
+    serviceAccountKey,
+  ]);
   await openssl(['pkey', '-in', serviceAccountKey, '-pubout', '-out', serviceAccountPub]);
   return { caCert, caKey, serverCert, serverKey, adminCert, adminKey, serviceAccountKey, serviceAccountPub };
 }

@@ -22,7 +22,9 @@ export async function assertPortFree(port: number): Promise<void> {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new PrerequisiteError(`port ${port} on 127.0.0.1 is already in use; stop what listens there or pick another port`)
+          ? new PrerequisiteError(
+              `port ${port} on 127.0.0.1 is already in use; stop what listens there or pick another port`,
+            )
           : err,
       ),
     );

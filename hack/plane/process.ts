@@ -89,7 +89,9 @@ export class ManagedProcess {
   /** An error saying the process died before it was ready, with what its log says. */
   diedError(): ComponentStartError {
     const tail = this.logTail();
-    const inUse = /address already in use|bind: address/.test(tail) ? ' (a port it needs is already in use)' : '';
+    const inUse = /address already in use|bind: address/.test(tail)
+      ? ' (a port it needs is already in use)'
+      : '';
     return new ComponentStartError(
       `${this.name} exited with code ${String(this.exitCode)} before it was ready${inUse}; log: ${this.options.logPath}\n${tail}`,
       this.options.logPath,

@@ -15,12 +15,25 @@ export async function ensureTools(): Promise<string> {
     const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', (err) => reject(new PrerequisiteError(`cannot run bash for ${script}: ${err.message}`)));
+    child.once('error', (err) =>
+      reject(new PrerequisiteError(`cannot run bash for ${script}: ${err.message}`)),
+    );
     child.once('exit', (code) => {
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir) resolve(dir);
-      else if (code === 3) reject(new PrerequisiteError('Go 1.24 or newer is required to build the local control plane (see the message above)'));
-      else reject(new ComponentStartError(`building the control plane failed (exit ${String(code)}); see the message above`, ''));
+      else if (code === 3)
+        reject(
+          new PrerequisiteError(
+            'Go 1.24 or newer is required to build the local control plane (see the message above)',
+          ),
+        );
+      else
+        reject(
+          new ComponentStartError(
+            `building the control plane failed (exit ${String(code)}); see the message above`,
+            '',
+          ),
+        );
     });
   });
 }

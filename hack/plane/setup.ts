@@ -1,0 +1,67 @@
+/** Setting up a fresh control plane for FlexCore: CRDs and Pod-Security-restricted namespaces. */
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { ControlPlane } from './control-plane.js';
+
+export const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
+
+/** Applies the checked-in CRDs and waits until the apiserver serves them. */
+export async function installCrds(plane: ControlPlane): Promise<void> {
+  await plane.kubectl(['apply', '--server-side', '--field-manager=flexcore-dev', '-f', CRD_DIR]);
+  await plane.kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/flexplugins.flexcore.io',
+    'crd/flexpipelines.flexcore.io',
+  ]);
+  // Established comes before the OpenAPI document settles: it is republished a few times as
+  // the CRDs' status changes, and kubectl explain fails in between. Wait until it is stable.
+  const deadline = Date.now() + 60_000;
+  let streak = 0;
+  while (streak < 4) {
+    const explained = await Promise.all([
+      plane.kubectl(['explain', 'flexpipeline.spec.steps']),
+      plane.kubectl(['explain', 'flexplugin.spec']),
+    ]).then(
+      () => true,
+      (err: unknown) => {
+        if (Date.now() > deadline) throw err;
+        return false;
+      },
+    );
+    streak = explained ? streak + 1 : 0;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Creates a namespace that enforces Pod Security "restricted" and waits for its default
+ * ServiceAccount (the ServiceAccount admission plugin refuses Pods until it exists).
+ */
+export async function createRestrictedNamespace(plane: ControlPlane, name: string): Promise<void> {
+  const core = plane.kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({
+    body: {
+      metadata: {
+        name,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+        },
+      },
+    },
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`namespace ${name} got no default ServiceAccount in 30 s: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs before FlexCore runs or is tested: Node packages, the
+# local control plane binaries and, with --with-redis, Debian's redis-server. Idempotent:
+# each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+with_redis=false
+for arg in "$@"; do
+  case "$arg" in
+    --with-redis) with_redis=true ;;
+    *) echo "usage: hack/setup.sh [--with-redis]" >&2; exit 2 ;;
+  esac
+done
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "error: Node.js 20 or newer is required (node is not on PATH)" >&2
+  exit 3
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if (( node_major < 20 )); then
+  echo "error: Node.js 20 or newer is required; this is $(node --version)" >&2
+  exit 3
+fi
+
+# npm ci when node_modules is missing or was installed from another lockfile.
+stamp=node_modules/.flexcore-lock.sha256
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "==> installing Node packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+if $with_redis; then
+  bash hack/install-redis.sh
+fi
+
+echo "==> checking the local control plane binaries" >&2
+bash hack/build-tools.sh >/dev/null

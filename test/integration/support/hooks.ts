@@ -1,0 +1,9 @@
+/** Root hooks of the integration run (loaded with --require). */
+import { stopSharedPlane } from './plane.js';
+
+export const mochaHooks = {
+  async afterAll(this: Mocha.Context): Promise<void> {
+    this.timeout(60_000);
+    await stopSharedPlane();
+  },
+};
