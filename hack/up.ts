@@ -1,6 +1,6 @@
 /**
  * The main job: brings up the local control plane, installs the CRDs, applies the samples
- * from docs/samples and shows them. Keeps running (so you can use kubectl) until Ctrl-C;
+ * (plugins/catalog and docs/samples) and shows them. Keeps running (so you can use kubectl) until Ctrl-C;
  * with --once it stops after showing them.
  */
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { ControlPlane } from './plane/control-plane.js';
 import { createRestrictedNamespace, installCrds } from './plane/setup.js';
 
 const NAMESPACE = 'flexcore-demo';
+const CATALOG = fileURLToPath(new URL('../plugins/catalog/', import.meta.url));
 const SAMPLES = fileURLToPath(new URL('../docs/samples/', import.meta.url));
 const once = process.argv.includes('--once');
 const t0 = Date.now();
@@ -30,8 +31,8 @@ try {
   await installCrds(plane);
   say(`creating namespace ${NAMESPACE} (Pod Security: restricted)`);
   await createRestrictedNamespace(plane, NAMESPACE);
-  say('applying docs/samples');
-  process.stdout.write(await plane.kubectl(['apply', '-n', NAMESPACE, '-f', SAMPLES]));
+  say('applying plugins/catalog and docs/samples');
+  process.stdout.write(await plane.kubectl(['apply', '-n', NAMESPACE, '-f', CATALOG, '-f', SAMPLES]));
   say(`kubectl get flexplugins,flexpipelines -n ${NAMESPACE}`);
   process.stdout.write(await plane.kubectl(['get', 'flexplugins,flexpipelines', '-n', NAMESPACE]));
   console.log(`

@@ -39,7 +39,11 @@ function readInvalid(file: string): InvalidCase {
 }
 
 const invalid = yamlFiles(join(fixtures, 'invalid')).map(readInvalid);
-const valid = [...yamlFiles(join(fixtures, 'valid')), ...yamlFiles(join(root, 'docs/samples'))];
+const valid = [
+  ...yamlFiles(join(fixtures, 'valid')),
+  ...yamlFiles(join(root, 'docs/samples')),
+  ...yamlFiles(join(root, 'plugins/catalog')),
+];
 const rel = (f: string): string => f.slice(root.length);
 
 /** Problem lines (`file:doc:path: message`) that `flexcore validate` prints for a file. */

@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# FlexCore image: compiled JavaScript and production dependencies only, running as non-root.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY api ./api
+COPY controller ./controller
+RUN npm run build
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY crds ./crds
+COPY controller/cli/flexcore.mjs ./controller/cli/flexcore.mjs
+# 65532: the conventional unprivileged "nonroot" user; numeric so runAsNonRoot can verify it.
+USER 65532:65532
+ENTRYPOINT ["node", "/app/controller/cli/flexcore.mjs"]
+CMD ["help"]
