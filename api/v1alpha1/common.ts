@@ -186,6 +186,11 @@ export const Condition = z
   .meta({ description: 'One observation of the state of the object, in the standard Kubernetes form.' });
 export type Condition = z.infer<typeof Condition>;
 
+/** The metadata.generation a status was computed from. */
+export const ObservedGeneration = z
+  .int()
+  .meta({ description: 'The metadata.generation the status describes.' });
+
 export const Conditions = listMap(Condition, 'type', 'Current conditions of the object.', 16);
 
 /** The object metadata fields `flexcore validate` checks; the apiserver owns the rest. */

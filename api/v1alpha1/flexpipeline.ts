@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   API_VERSION,
   Conditions,
+  ObservedGeneration,
   LIMITS,
   LocalName,
   ObjectMeta,
@@ -287,10 +288,7 @@ export type PipelinePhase = z.infer<typeof PipelinePhase>;
 
 export const FlexPipelineStatus = z
   .object({
-    observedGeneration: z
-      .int()
-      .optional()
-      .meta({ description: 'The metadata.generation the status describes.' }),
+    observedGeneration: ObservedGeneration.optional(),
     phase: PipelinePhase.optional(),
     progress: z
       .string()

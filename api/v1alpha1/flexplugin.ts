@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   API_VERSION,
   Conditions,
+  ObservedGeneration,
   EnvList,
   ObjectMeta,
   PodMetadata,
@@ -234,10 +235,7 @@ export type FlexPluginSpec = z.infer<typeof FlexPluginSpec>;
 
 export const FlexPluginStatus = z
   .object({
-    observedGeneration: z
-      .int()
-      .optional()
-      .meta({ description: 'The metadata.generation the status describes.' }),
+    observedGeneration: ObservedGeneration.optional(),
     conditions: Conditions.optional(),
   })
   .meta({ description: 'Observed state of the plugin, written by the controller.' });
