@@ -1,6 +1,6 @@
 /** Setting up a fresh control plane for FlexCore: CRDs and Pod-Security-restricted namespaces. */
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { ControlPlane } from './control-plane.js';
 
 export const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
@@ -8,16 +8,22 @@ export const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
 /** Applies the checked-in CRDs and waits until the apiserver serves them. */
 export async function installCrds(plane: ControlPlane): Promise<void> {
   await plane.kubectl(['apply', '--server-side', '--field-manager=flexcore-dev', '-f', CRD_DIR]);
-  await plane.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/flexplugins.flexcore.io',
-    'crd/flexpipelines.flexcore.io',
-  ]);
+  // Poll instead of `kubectl wait`, which fails outright while a new CRD has no conditions yet.
+  const ext = plane.kubeConfig().makeApiClient(ApiextensionsV1Api);
+  const established = async (name: string): Promise<boolean> => {
+    const crd = await ext.readCustomResourceDefinition({ name });
+    return (crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
+  };
+  const deadline = Date.now() + 60_000;
+  while (
+    !(await established('flexplugins.flexcore.io')) ||
+    !(await established('flexpipelines.flexcore.io'))
+  ) {
+    if (Date.now() > deadline) throw new Error('the FlexCore CRDs were not Established after 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // Established comes before the OpenAPI document settles: it is republished a few times as
   // the CRDs' status changes, and kubectl explain fails in between. Wait until it is stable.
-  const deadline = Date.now() + 60_000;
   let streak = 0;
   while (streak < 4) {
     const explained = await Promise.all([
