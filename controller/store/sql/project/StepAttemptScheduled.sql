@@ -1,0 +1,3 @@
+INSERT INTO step_attempts (run_id, step, attempt, pod, phase, scheduled_at, last_position)
+VALUES ($1, $2, $3, $4, 'Scheduled', $5, $6)
+ON CONFLICT (run_id, step, attempt) DO NOTHING
