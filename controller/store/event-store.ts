@@ -18,7 +18,7 @@ import { isProjectedType } from './event-types.js';
 import { fromRow, type EventRow, type NewEvent, type RecordedEvent } from './recorded-event.js';
 import { FEED_START, type FeedCursor } from './cursor.js';
 import type { StoreMetrics } from './metrics.js';
-import { sql } from './sql.js';
+import { prepared } from './sql.js';
 
 /** What the caller expects of the stream: `any`, `no_stream`, `exists`, or the exact version. */
 export type ExpectedVersion = 'any' | 'no_stream' | 'exists' | number;
@@ -47,6 +47,10 @@ export function deterministicEventId(...parts: (string | number)[]): string {
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const h = hash.subarray(0, 16).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function isEventIdConflict(err: unknown): boolean {
+  return (err as { constraint?: string }).constraint === 'events_event_id_key';
 }
 
 interface AppendRow extends Record<string, unknown> {
@@ -79,9 +83,16 @@ export class EventStore {
     const params = [stream, expectedCode, JSON.stringify(events), fencing.fence, fencing.token];
     const stop = this.metrics?.appendDuration.startTimer();
     try {
-      const rows = events.some((e) => isProjectedType(e.type))
-        ? await this.appendAndProject(stream, events, params)
-        : (await this.pool.query<AppendRow>(sql('append'), params)).rows; // one round trip, its own transaction
+      const rows = await this.write(stream, events, params).catch(async (err: unknown) => {
+        // An event id that is already recorded hit the unique index: two identical batches
+        // racing (once more, it is a no-op) or a batch mixing old and new events (an error).
+        if (!isEventIdConflict(err)) throw err;
+        return this.write(stream, events, params).catch((again: unknown) => {
+          if (isEventIdConflict(again))
+            throw new DuplicateBatchError('some events of this batch are already recorded');
+          throw again;
+        });
+      });
       this.metrics?.appendedEvents.inc(rows[0]?.duplicate ? 0 : rows.length);
       return {
         positions: rows.map((r) => Number(r.event_position)),
@@ -95,6 +106,11 @@ export class EventStore {
     }
   }
 
+  private async write(stream: string, events: NewEvent[], params: unknown[]): Promise<AppendRow[]> {
+    if (events.some((e) => isProjectedType(e.type))) return this.appendAndProject(stream, events, params);
+    return (await this.pool.query<AppendRow>(prepared('append', params))).rows; // one round trip, its own transaction
+  }
+
   private async appendAndProject(
     stream: string,
     events: NewEvent[],
@@ -104,7 +120,7 @@ export class EventStore {
     let failure: unknown;
     try {
       await client.query(`BEGIN; SET LOCAL search_path TO ${LIVE_SCHEMA}`);
-      const { rows } = await client.query<AppendRow>(sql('append'), params);
+      const { rows } = await client.query<AppendRow>(prepared('append', params));
       if (!rows[0]?.duplicate) {
         for (const [i, e] of events.entries()) {
           const r = rows[i]!;
@@ -154,7 +170,7 @@ export class EventStore {
 
   /** Events of one stream from `fromVersion` on, in version order. */
   async readStream(stream: string, fromVersion = 0, maxCount = 1000): Promise<RecordedEvent[]> {
-    const { rows } = await this.query<EventRow>(sql('read-stream'), [stream, fromVersion, maxCount]);
+    const { rows } = await this.query<EventRow>(prepared('read-stream', [stream, fromVersion, maxCount]));
     return rows.map(fromRow);
   }
 
@@ -166,7 +182,7 @@ export class EventStore {
     cursor: FeedCursor = FEED_START,
     limit = 500,
   ): Promise<{ events: RecordedEvent[]; next: FeedCursor }> {
-    const { rows } = await this.query<EventRow>(sql('read-feed'), [cursor.txId, cursor.position, limit]);
+    const { rows } = await this.query<EventRow>(prepared('read-feed', [cursor.txId, cursor.position, limit]));
     const events = rows.map(fromRow);
     const last = events[events.length - 1];
     return { events, next: last ? { txId: last.txId, position: last.position } : cursor };
@@ -174,10 +190,10 @@ export class EventStore {
 
   /** The current version of a stream, or -1 when it has no events. */
   async streamVersion(stream: string): Promise<number> {
-    const { rows } = await this.query<{ version: string }>(
-      'SELECT version FROM flexcore.streams WHERE stream_id = $1',
-      [stream],
-    );
+    const { rows } = await this.query<{ version: string }>({
+      text: 'SELECT version FROM flexcore.streams WHERE stream_id = $1',
+      values: [stream],
+    });
     return rows[0] ? Number(rows[0].version) : -1;
   }
 
@@ -200,12 +216,9 @@ export class EventStore {
     }
   }
 
-  private async query<R extends Record<string, unknown>>(
-    text: string,
-    params: unknown[],
-  ): Promise<pg.QueryResult<R>> {
+  private async query<R extends Record<string, unknown>>(q: pg.QueryConfig): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, params);
+      return await this.pool.query<R>(q);
     } catch (err) {
       throw classify(err);
     }

@@ -13,6 +13,14 @@ export function sql(name: string): string {
   return text;
 }
 
+/**
+ * A named (server-side prepared) statement for `controller/store/sql/<name>.sql`: parsed and
+ * planned once per connection instead of once per call, which matters on the append path.
+ */
+export function prepared(name: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+  return { name: `flexcore_${name.replace(/\W/g, '_')}`, text: sql(name), values };
+}
+
 /** The small part of pg's client/pool interface the store needs, so SQL code stays testable. */
 export interface Queryable {
   query<R extends Record<string, unknown> = Record<string, unknown>>(

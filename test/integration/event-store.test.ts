@@ -121,6 +121,9 @@ describe('event store on real PostgreSQL', function () {
       expect((await t.store.readStream('r')).map((e) => e.streamVersion)).to.deep.equal([0, 1, 2, 3, 4]);
       const mixed = await settle(t.store.append('r', 'any', [ev('r', 4), ev('r', 5)], FENCE));
       expect(!mixed.ok && mixed.error).to.be.instanceOf(DuplicateBatchError);
+      const newFirst = await settle(t.store.append('r', 'any', [ev('r', 6), ev('r', 4)], FENCE));
+      expect(!newFirst.ok && newFirst.error).to.be.instanceOf(DuplicateBatchError);
+      expect(await t.store.streamVersion('r')).to.equal(4);
     });
 
     it('refuses UPDATE, DELETE and TRUNCATE of events, even from the owning role', async () => {

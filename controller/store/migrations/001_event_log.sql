@@ -11,7 +11,9 @@ CREATE TABLE flexcore.streams (
 
 CREATE TABLE flexcore.events (
   position       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  stream_id      text NOT NULL REFERENCES flexcore.streams (stream_id),
+  -- No foreign key to streams: flexcore.append creates the stream row first, and a key
+  -- check per event would lock that row once more.
+  stream_id      text NOT NULL,
   stream_version bigint NOT NULL CHECK (stream_version >= 0),
   event_id       uuid NOT NULL UNIQUE,
   type           text NOT NULL CHECK (type <> ''),
