@@ -1,10 +1,12 @@
 /** `flexcore <command>`: the project's command line. Never prints a stack trace at a user. */
+import { runReplay } from './replay.js';
 import { runValidate } from './validate.js';
 
 const USAGE = `usage: flexcore <command> [arguments]
 
 commands:
   validate [PATH ...]   check FlexPlugin and FlexPipeline manifests offline (files, directories, or - for stdin)
+  replay [--swap]       rebuild the read models from the event log and compare them with the live ones
   help                  show this help
 `;
 
@@ -12,6 +14,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   validate: runValidate,
+  replay: runReplay,
   help: () => {
     process.stdout.write(USAGE);
     return Promise.resolve(0);

@@ -434,10 +434,12 @@ async function readPassword(baseDir: string, dataDir: string): Promise<string> {
  * `${XDG_STATE_HOME:-$HOME/.local/state}/flexcore/postgres`. A relative XDG_STATE_HOME is
  * ignored, as the XDG Base Directory specification asks.
  */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string {
   const xdg = env['XDG_STATE_HOME'];
-  const stateHome = xdg && isAbsolute(xdg) ? xdg : join(env['HOME'] || homedir(), '.local', 'state');
-  return join(stateHome, 'flexcore', 'postgres');
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'flexcore', 'postgres');
+  // As root the server runs as user postgres, which cannot enter /root: use the system state dir.
+  if (uid === 0) return '/var/lib/flexcore/postgres';
+  return join(env['HOME'] || homedir(), '.local', 'state', 'flexcore', 'postgres');
 }
 
 export interface EmbeddedStoreOptions {

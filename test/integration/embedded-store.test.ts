@@ -164,8 +164,14 @@ describe('controller/store embedded PostgreSQL', function () {
     ];
     for (const { env, want, why } of cases) {
       it(`${why} → ${want}`, () => {
-        expect(defaultStateDir(env)).to.equal(want);
+        expect(defaultStateDir(env, 1000)).to.equal(want);
       });
     }
+    it('root without XDG_STATE_HOME → /var/lib/flexcore/postgres (user postgres cannot enter /root)', () => {
+      expect(defaultStateDir({ HOME: '/root' }, 0)).to.equal('/var/lib/flexcore/postgres');
+      expect(defaultStateDir({ HOME: '/root', XDG_STATE_HOME: '/srv/state' }, 0)).to.equal(
+        '/srv/state/flexcore/postgres',
+      );
+    });
   });
 });
