@@ -54,7 +54,7 @@ export async function runReplay(args: string[]): Promise<number> {
     if (url === undefined) {
       const embedded = await startEmbeddedStore();
       process.stderr.write(`using the embedded store in ${embedded.baseDir}\n`);
-      stopEmbedded = embedded.stop;
+      stopEmbedded = () => embedded.stop();
       url = embedded.url;
     }
     pool = createPool({ ...config, url });

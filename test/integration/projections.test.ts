@@ -12,14 +12,11 @@ const iso = (ms: number): string => new Date(Date.UTC(2026, 10, 1) + ms).toISOSt
 function runEvents(pipeline: string, run: number, outcome: 'Succeeded' | 'Failed'): NewEvent[] {
   const runId = `${pipeline}-r${run}`;
   const t0 = run * 60_000;
-  const e = (type: string, data: Record<string, unknown>): NewEvent => ({
-    id: deterministicEventId(
-      runId,
-      type,
-      String(data.step ?? ''),
-      String(data.attempt ?? ''),
-      String(data.container ?? ''),
-    ),
+  const e = (
+    type: string,
+    data: { step?: string; attempt?: number; container?: string; [k: string]: unknown },
+  ): NewEvent => ({
+    id: deterministicEventId(runId, type, data.step ?? '', data.attempt ?? '', data.container ?? ''),
     type,
     data: { runId, ...data },
   });
@@ -189,8 +186,10 @@ describe('read models and replay', function () {
 
   it('replay rebuilds projections equal to the live ones, row for row', async () => {
     await realisticHistory();
-    const live = await t.pool.query('SELECT count(*)::int AS n FROM flexcore_read.step_attempts');
-    expect(live.rows[0].n).to.be.greaterThan(60);
+    const live = await t.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM flexcore_read.step_attempts',
+    );
+    expect(live.rows[0]!.n).to.be.greaterThan(60);
     const report = await replayProjections(t.pool, { keep: true });
     expect(report.events).to.be.greaterThan(300);
     for (const table of report.tables) {
