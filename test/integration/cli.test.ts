@@ -1,27 +1,11 @@
 /** `npx flexcore validate` as a user runs it: one clear line per bad input, never a stack trace. */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runFlexcore } from './support/async.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'controller/cli/flexcore.mjs');
-
-async function flexcore(
-  args: string[],
-  stdin = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(stdin);
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  return { code, stdout, stderr };
-}
+const flexcore = (args: string[], stdin = ''): ReturnType<typeof runFlexcore> => runFlexcore(args, { stdin });
 
 describe('flexcore validate (CLI)', function () {
   this.timeout(30_000);

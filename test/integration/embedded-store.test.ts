@@ -3,7 +3,6 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import pg from 'pg';
 import {
   EmbeddedPostgres,
   EmbeddedPostgresError,
@@ -11,29 +10,7 @@ import {
   startEmbeddedStore,
 } from '../../controller/store/embedded-postgres.js';
 import { StoreError } from '../../controller/store/errors.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function query<T extends pg.QueryResultRow>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { query, rejection } from './support/async.js';
 
 describe('controller/store embedded PostgreSQL', function () {
   this.timeout(60_000);

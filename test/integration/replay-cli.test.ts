@@ -1,31 +1,14 @@
 /** `npx flexcore replay` as an operator runs it, against real PostgreSQL. */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { deterministicEventId } from '../../controller/store/event-store.js';
 import { freshStore, type TestStore } from './support/store.js';
+import { runFlexcore } from './support/async.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
-async function flexcore(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'controller/cli/flexcore.mjs'), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  return { code, stdout, stderr };
-}
+const flexcore = (args: string[], env: NodeJS.ProcessEnv): ReturnType<typeof runFlexcore> =>
+  runFlexcore(args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
 
 describe('flexcore replay (CLI)', function () {
   this.timeout(120_000);

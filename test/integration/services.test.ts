@@ -5,7 +5,6 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { PrerequisiteError } from '../../hack/plane/errors.js';
 import {
   redisPing,
@@ -14,6 +13,7 @@ import {
   type PostgresServer,
   type RedisServer,
 } from '../../hack/services/index.js';
+import { query, rejection } from './support/async.js';
 
 /** The environment without DATABASE_URL / REDIS_URL, so the harness starts its own servers. */
 function localEnv(): NodeJS.ProcessEnv {
@@ -21,29 +21,6 @@ function localEnv(): NodeJS.ProcessEnv {
   delete env['DATABASE_URL'];
   delete env['REDIS_URL'];
   return env;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function query<T extends pg.QueryResultRow>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 describe('hack/services', function () {
