@@ -16,15 +16,20 @@ const say = (line: string): void =>
   console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 
 const plane = await ControlPlane.start({ log: say });
-let stopping = false;
-const shutdown = async (): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
-  say('stopping the control plane');
-  await plane.stop();
+let stopping: Promise<void> | undefined;
+const shutdown = (): Promise<void> => {
+  stopping ??= (async () => {
+    say('stopping the control plane');
+    await plane.stop();
+  })();
+  return stopping;
 };
-process.on('SIGINT', () => void shutdown());
-process.on('SIGTERM', () => void shutdown());
+// Ctrl-C at any point stops what was started.
+const signalled = new Promise<void>((resolve) => {
+  process.once('SIGINT', resolve);
+  process.once('SIGTERM', resolve);
+});
+void signalled.then(shutdown);
 
 try {
   say('installing the FlexCore CRDs');
@@ -49,14 +54,8 @@ The control plane is up. Use it with:
 
 if (once || process.exitCode) {
   await shutdown();
-} else if (!stopping) {
+} else {
   say('running; press Ctrl-C to stop');
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (stopping) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 200);
-  });
+  await signalled;
+  await shutdown();
 }

@@ -83,11 +83,11 @@ export class EventStore {
     const params = [stream, expectedCode, JSON.stringify(events), fencing.fence, fencing.token];
     const stop = this.metrics?.appendDuration.startTimer();
     try {
-      const rows = await this.write(stream, events, params).catch(async (err: unknown) => {
+      const rows = await this.write(stream, events, params, fencing).catch(async (err: unknown) => {
         // An event id that is already recorded hit the unique index: two identical batches
         // racing (once more, it is a no-op) or a batch mixing old and new events (an error).
         if (!isEventIdConflict(err)) throw err;
-        return this.write(stream, events, params).catch((again: unknown) => {
+        return this.write(stream, events, params, fencing).catch((again: unknown) => {
           if (isEventIdConflict(again))
             throw new DuplicateBatchError('some events of this batch are already recorded');
           throw again;
@@ -106,8 +106,14 @@ export class EventStore {
     }
   }
 
-  private async write(stream: string, events: NewEvent[], params: unknown[]): Promise<AppendRow[]> {
-    if (events.some((e) => isProjectedType(e.type))) return this.appendAndProject(stream, events, params);
+  private async write(
+    stream: string,
+    events: NewEvent[],
+    params: unknown[],
+    fencing: Fencing,
+  ): Promise<AppendRow[]> {
+    if (events.some((e) => isProjectedType(e.type)))
+      return this.appendAndProject(stream, events, params, fencing);
     return (await this.pool.query<AppendRow>(prepared('append', params))).rows; // one round trip, its own transaction
   }
 
@@ -115,6 +121,7 @@ export class EventStore {
     stream: string,
     events: NewEvent[],
     params: unknown[],
+    fencing: Fencing,
   ): Promise<AppendRow[]> {
     const client = await this.pool.connect();
     let failure: unknown;
@@ -132,8 +139,8 @@ export class EventStore {
             type: e.type,
             data: e.data,
             metadata: e.metadata ?? {},
-            fence: String(params[3]),
-            fencingToken: Number(params[4]),
+            fence: fencing.fence,
+            fencingToken: fencing.token,
             recordedAt: r.event_recorded_at,
             txId: r.event_tx_id,
           });
