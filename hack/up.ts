@@ -1,9 +1,17 @@
 /**
- * The main job: brings up the local control plane, installs the CRDs, applies the samples
- * (plugins/catalog and docs/samples) and shows them. Keeps running (so you can use kubectl) until Ctrl-C;
- * with --once it stops after showing them.
+ * The main job: brings up the local control plane, installs the CRDs, starts the FlexCore
+ * controller (event store: DATABASE_URL, or the embedded PostgreSQL), applies the samples
+ * (plugins/catalog and docs/samples), requests a manual run of the scheduled sample, and shows
+ * the pipelines' progress until every run has finished. Keeps running (so you can use
+ * kubectl) until Ctrl-C; with --once it stops when the runs have finished.
  */
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { createLogger } from '../controller/log.js';
+import { Manager } from '../controller/manager.js';
+import { startHealthServer, type HealthServer } from '../controller/server/health-server.js';
+import { createPool, storeConfigFromEnv } from '../controller/store/connection.js';
+import { startEmbeddedStore } from '../controller/store/embedded-postgres.js';
 import { ControlPlane } from './plane/control-plane.js';
 import { createRestrictedNamespace, installCrds } from './plane/setup.js';
 
@@ -15,12 +23,12 @@ const t0 = Date.now();
 const say = (line: string): void =>
   console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 
-const plane = await ControlPlane.start({ log: say });
+const cleanups: (() => Promise<void>)[] = [];
 let stopping: Promise<void> | undefined;
 const shutdown = (): Promise<void> => {
   stopping ??= (async () => {
-    say('stopping the control plane');
-    await plane.stop();
+    say('stopping the controller, the event store and the control plane');
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   })();
   return stopping;
 };
@@ -31,25 +39,104 @@ const signalled = new Promise<void>((resolve) => {
 });
 void signalled.then(shutdown);
 
-try {
+async function startStore(): Promise<pg.Pool> {
+  const config = storeConfigFromEnv(process.env);
+  let url = config.url;
+  if (url === undefined) {
+    say('starting the embedded PostgreSQL (no DATABASE_URL set)');
+    const embedded = await startEmbeddedStore();
+    say(`event store: embedded PostgreSQL in ${embedded.baseDir}`);
+    cleanups.unshift(() => embedded.stop());
+    url = embedded.url;
+  } else say('event store: DATABASE_URL');
+  const pool = createPool({ ...config, url });
+  cleanups.unshift(() => pool.end());
+  return pool;
+}
+
+interface Shown {
+  metadata: { name: string };
+  spec: { schedule?: string };
+  status?: {
+    phase?: string;
+    progress?: string;
+    currentRun?: { id: string };
+    lastRun?: { id: string; phase: string };
+  };
+}
+
+/** Prints each pipeline's phase when it changes; resolves when no run is active or pending. */
+async function showProgress(plane: ControlPlane): Promise<void> {
+  const seen = new Map<string, string>();
+  for (;;) {
+    const list = JSON.parse(await plane.kubectl(['get', 'flexpipelines', '-n', NAMESPACE, '-o', 'json'])) as {
+      items: Shown[];
+    };
+    for (const p of list.items) {
+      const s = p.status ?? {};
+      const line = `${p.metadata.name}: ${s.phase ?? 'new'} ${s.progress ?? ''} ${s.currentRun?.id ?? s.lastRun?.id ?? ''}`;
+      if (seen.get(p.metadata.name) !== line) say(line);
+      seen.set(p.metadata.name, line);
+    }
+    const busy = list.items.some((p) => !p.status?.lastRun || p.status.currentRun);
+    if (!busy) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function main(): Promise<HealthServer> {
+  const plane = await ControlPlane.start({ log: say });
+  cleanups.unshift(() => plane.stop());
   say('installing the FlexCore CRDs');
   await installCrds(plane);
+  const pool = await startStore();
+  say('starting the FlexCore controller');
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'text' });
+  const manager = await Manager.start({ kubeConfig: plane.kubeConfig(), pool, logger });
+  cleanups.unshift(() => manager.stop());
+  const server = await startHealthServer(
+    manager,
+    manager.registry,
+    Number(process.env.FLEXCORE_PORT ?? 0),
+    '127.0.0.1',
+  );
+  cleanups.unshift(() => server.close());
+  say(`controller serving http://127.0.0.1:${server.port}/healthz, /readyz and /metrics`);
   say(`creating namespace ${NAMESPACE} (Pod Security: restricted)`);
   await createRestrictedNamespace(plane, NAMESPACE);
   say('applying plugins/catalog and docs/samples');
   process.stdout.write(await plane.kubectl(['apply', '-n', NAMESPACE, '-f', CATALOG, '-f', SAMPLES]));
-  say(`kubectl get flexplugins,flexpipelines -n ${NAMESPACE}`);
-  process.stdout.write(await plane.kubectl(['get', 'flexplugins,flexpipelines', '-n', NAMESPACE]));
+  say('requesting a manual run of orders-nightly (flexcore.io/run-requested)');
+  await plane.kubectl([
+    'annotate',
+    '--overwrite',
+    '-n',
+    NAMESPACE,
+    'flexpipeline',
+    'orders-nightly',
+    `flexcore.io/run-requested=demo-${Date.now()}`,
+  ]);
+  say('waiting for the runs to finish (the kwok node completes each step Pod at once)');
+  await showProgress(plane);
+  say(`kubectl get flexplugins,flexpipelines,pods -n ${NAMESPACE}`);
+  process.stdout.write(
+    await plane.kubectl(['get', 'flexplugins,flexpipelines,pods', '-n', NAMESPACE, '-o', 'wide']),
+  );
   console.log(`
-The control plane is up. Use it with:
+The control plane and the controller are up. Use them with:
   export KUBECONFIG=${plane.kubeconfigPath}
   ${plane.binDir}/kubectl get flexcore -n ${NAMESPACE}
-  ${plane.binDir}/kubectl explain flexpipeline.spec.steps
+  ${plane.binDir}/kubectl annotate flexpipeline orders-refresh -n ${NAMESPACE} flexcore.io/run-requested=$(date +%s)
+  curl http://127.0.0.1:${server.port}/metrics
 `);
+  return server;
+}
+
+try {
+  await main();
 } catch (err) {
   console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
-  await shutdown();
 }
 
 if (once || process.exitCode) {

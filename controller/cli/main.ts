@@ -1,10 +1,12 @@
 /** `flexcore <command>`: the project's command line. Never prints a stack trace at a user. */
+import { runController } from './controller.js';
 import { runReplay } from './replay.js';
 import { runValidate } from './validate.js';
 
 const USAGE = `usage: flexcore <command> [arguments]
 
 commands:
+  controller            run the controller (see flexcore controller --help)
   validate [PATH ...]   check FlexPlugin and FlexPipeline manifests offline (files, directories, or - for stdin)
   replay [--swap]       rebuild the read models from the event log and compare them with the live ones
   help                  show this help
@@ -13,6 +15,7 @@ commands:
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  controller: runController,
   validate: runValidate,
   replay: runReplay,
   help: () => {

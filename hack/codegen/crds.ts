@@ -110,7 +110,8 @@ const INPUTS: CrdInput[] = [
       },
       {
         name: 'Next Schedule',
-        type: 'date',
+        // A date column shows ages, and a future time as <invalid>: show the timestamp instead.
+        type: 'string',
         jsonPath: '.status.nextScheduleTime',
         description: 'Next scheduled run.',
         priority: 1,

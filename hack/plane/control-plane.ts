@@ -1,7 +1,8 @@
 /**
  * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC and Pod Security
  * admission on), kube-controller-manager, kube-scheduler and kwok with one fake node. Usable
- * from mocha (start in a before hook, stop in after) and from scripts (hack/up.ts).
+ * from mocha (start in a before hook, stop in after) and from scripts (hack/up.ts). Tests can
+ * restart a component (fault injection) and choose what a fake Pod's containers logged.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +16,9 @@ import { ComponentStartError } from './errors.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { makePki, type Pki } from './pki.js';
 import { assertPortFree, freePort } from './ports.js';
-import { ManagedProcess, waitUntilReady } from './process.js';
+import { Components, readiness, type RestartOptions } from './components.js';
+import { createLogsCrd, KWOK_LOGS_CONFIG, PodLogs } from './pod-logs.js';
+import { waitUntilReady, type ManagedProcess } from './process.js';
 import { ensureTools } from './tools.js';
 
 const execFileP = promisify(execFile);
@@ -26,6 +29,7 @@ export const KWOK_ANNOTATIONS = {
   duration: 'kwok.flexcore.io/duration',
 } as const;
 
+/** The fake node kwok plays the kubelet for. */
 export const FAKE_NODE = 'kwok-node-0';
 
 export interface ControlPlaneOptions {
@@ -41,13 +45,17 @@ export interface ControlPlaneOptions {
   readonly binDir?: string;
 }
 
+export type { RestartOptions } from './components.js';
+
+/** A started plane: its kubeconfig, components and test hooks; stop() ends it. */
 export class ControlPlane {
   private constructor(
     readonly dir: string,
     readonly binDir: string,
     readonly kubeconfigPath: string,
     readonly server: string,
-    private readonly processes: ManagedProcess[],
+    private readonly components: Components,
+    private readonly podLogs: PodLogs,
     private readonly options: ControlPlaneOptions,
   ) {}
 
@@ -57,53 +65,26 @@ export class ControlPlane {
     if (options.apiserverPort !== undefined) await assertPortFree(options.apiserverPort);
     const binDir = options.binDir ?? (await ensureTools());
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'flexcore-plane-')));
-    const processes: ManagedProcess[] = [];
-    const bin = (name: string): string => join(binDir, name);
+    const components = new Components(binDir, dir);
     try {
       const pki = await makePki(dir);
-      const [etcdPort, etcdPeer, freeApiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
-        Array.from({ length: 6 }, () => freePort()),
-      );
-      const apiPort = options.apiserverPort ?? freeApiPort;
-      const server = `https://127.0.0.1:${apiPort}`;
+      const ports = await pickPorts(options.apiserverPort);
+      const server = `https://127.0.0.1:${ports.api}`;
       const kubeconfigPath = join(dir, 'admin.kubeconfig');
       await writeKubeconfig(kubeconfigPath, server, {
         caCert: pki.caCert,
         cert: pki.adminCert,
         key: pki.adminKey,
       });
-      const start = (name: string, args: string[]): ManagedProcess => {
-        const p = ManagedProcess.start({ name, command: bin(name), args, logPath: join(dir, `${name}.log`) });
-        processes.push(p);
-        return p;
-      };
-
-      log(`starting etcd on 127.0.0.1:${etcdPort}`);
-      const etcd = start('etcd', etcdArgs(dir, etcdPort!, etcdPeer!));
-      await waitUntilReady(etcd, () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000);
-
-      log(`starting kube-apiserver on ${server}`);
-      const api = start('kube-apiserver', apiserverArgs(pki, etcdPort!, apiPort!));
-      await waitUntilReady(api, () => httpsOk(`${server}/readyz`, pki), 60_000, 200);
-
-      log('starting kube-controller-manager, kube-scheduler and kwok');
-      const kcm = start('kube-controller-manager', kcmArgs(pki, kubeconfigPath, kcmPort!));
-      const sched = start('kube-scheduler', schedulerArgs(kubeconfigPath, schedPort!));
-      const stages = fileURLToPath(new URL('kwok-stages.yaml', import.meta.url));
-      const kwok = start('kwok', kwokArgs(kubeconfigPath, stages, kwokPort!));
-      await Promise.all([
-        waitUntilReady(kcm, () => httpsOk(`https://127.0.0.1:${kcmPort}/healthz`), 60_000, 200),
-        waitUntilReady(sched, () => httpsOk(`https://127.0.0.1:${schedPort}/healthz`), 60_000, 200),
-        waitUntilReady(kwok, () => httpOk(`http://127.0.0.1:${kwokPort}/healthz`), 60_000, 200),
-      ]);
-
-      const plane = new ControlPlane(dir, binDir, kubeconfigPath, server, processes, options);
+      const kc = await startComponents(components, { dir, pki, ports, kubeconfigPath, log });
+      const podLogs = new PodLogs(dir, kc, `https://127.0.0.1:${ports.kwok}`, pki.caCert);
+      const plane = new ControlPlane(dir, binDir, kubeconfigPath, server, components, podLogs, options);
       log(`registering fake node ${FAKE_NODE}`);
-      await plane.addFakeNode(kwok);
+      await plane.addFakeNode(components.get('kwok')!);
       log('control plane ready');
       return plane;
     } catch (err) {
-      await Promise.all(processes.map((p) => p.stop()));
+      await Promise.all(components.all().map((p) => p.stop()));
       if (!options.dir && !options.keepDir && !(err instanceof ComponentStartError)) {
         await rm(dir, { recursive: true, force: true });
       }
@@ -120,7 +101,27 @@ export class ControlPlane {
 
   /** The running component named `name` (etcd, kube-apiserver, ...), for fault-injection tests. */
   component(name: string): ManagedProcess | undefined {
-    return this.processes.find((p) => p.name === name);
+    return this.components.get(name);
+  }
+
+  /**
+   * Stops component `name` (SIGTERM, or SIGKILL with `kill`), stays down `downMs`, starts it
+   * again with the same command, arguments, ports and log file (appended to) and waits until
+   * it is ready as at start. Resolves with the new process, which component(name) returns from
+   * then on. Works on a component that already died, too.
+   */
+  async restart(name: string, options: RestartOptions = {}): Promise<ManagedProcess> {
+    return this.components.restart(name, options);
+  }
+
+  /**
+   * Makes container `container` of Pod `namespace/pod` log `text`, read through the API
+   * (`kubectl logs`, readNamespacedPodLog) once the Pod is bound to the fake node, in any
+   * phase. Call it before or after the Pod exists (the namespace must exist); calling it
+   * again replaces the text. Containers nobody set read as empty.
+   */
+  async setPodLogs(namespace: string, pod: string, container: string, text: string): Promise<void> {
+    await this.podLogs.set(namespace, pod, container, text);
   }
 
   /** Runs the plane's kubectl against it; resolves with stdout, rejects with stderr in the message. */
@@ -141,7 +142,7 @@ export class ControlPlane {
 
   /** Stops every component (SIGTERM, then SIGKILL) and removes the working directory. */
   async stop(): Promise<void> {
-    for (const p of [...this.processes].reverse()) await p.stop();
+    for (const p of [...this.components.all()].reverse()) await p.stop();
     if (!this.options.dir && !this.options.keepDir) await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -161,6 +162,8 @@ export class ControlPlane {
           },
         },
         status: {
+          // The apiserver reaches kwok's kubelet endpoint (pod logs) here; kwok sets the port.
+          addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
           allocatable: capacity,
           capacity,
           nodeInfo: { architecture: 'amd64', operatingSystem: 'linux' },
@@ -195,6 +198,73 @@ export class ControlPlane {
   }
 }
 
+interface Ports {
+  readonly etcd: number;
+  readonly etcdPeer: number;
+  readonly api: number;
+  readonly kcm: number;
+  readonly scheduler: number;
+  readonly kwok: number;
+}
+
+/** Free loopback ports for every component; `api` when given for kube-apiserver. */
+async function pickPorts(api?: number): Promise<Ports> {
+  const [etcd, etcdPeer, free, kcm, scheduler, kwok] = await Promise.all(
+    Array.from({ length: 6 }, () => freePort()),
+  );
+  return {
+    etcd: etcd!,
+    etcdPeer: etcdPeer!,
+    api: api ?? free!,
+    kcm: kcm!,
+    scheduler: scheduler!,
+    kwok: kwok!,
+  };
+}
+
+interface StartContext {
+  readonly dir: string;
+  readonly pki: Pki;
+  readonly ports: Ports;
+  readonly kubeconfigPath: string;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Starts etcd, then kube-apiserver, then kube-controller-manager, kube-scheduler and kwok side
+ * by side with kwok's Logs CRD; resolves with the admin KubeConfig once all are ready.
+ */
+async function startComponents(components: Components, ctx: StartContext): Promise<KubeConfig> {
+  const { dir, pki, ports, kubeconfigPath, log } = ctx;
+  log(`starting etcd on 127.0.0.1:${ports.etcd}`);
+  const etcdUp = (): Promise<boolean> => httpOk(`http://127.0.0.1:${ports.etcd}/health`);
+  await components.start('etcd', etcdArgs(dir, ports.etcd, ports.etcdPeer), readiness(etcdUp, 30_000, 100));
+
+  log(`starting kube-apiserver on https://127.0.0.1:${ports.api}`);
+  const apiUp = (): Promise<boolean> => httpsOk(`https://127.0.0.1:${ports.api}/readyz`, pki);
+  await components.start('kube-apiserver', apiserverArgs(pki, ports.etcd, ports.api), readiness(apiUp));
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+
+  log('starting kube-controller-manager, kube-scheduler and kwok');
+  const kcmUp = (): Promise<boolean> => httpsOk(`https://127.0.0.1:${ports.kcm}/healthz`);
+  const schedulerUp = (): Promise<boolean> => httpsOk(`https://127.0.0.1:${ports.scheduler}/healthz`);
+  const kwokUp = (): Promise<boolean> => httpOk(`http://127.0.0.1:${ports.kwok}/healthz`);
+  const kwokConfigs = [fileURLToPath(new URL('kwok-stages.yaml', import.meta.url)), KWOK_LOGS_CONFIG];
+  await Promise.all([
+    // Served within a few hundred ms; kwok retries its list of Logs objects until then.
+    createLogsCrd(kc),
+    components.start('kube-controller-manager', kcmArgs(pki, kubeconfigPath, ports.kcm), readiness(kcmUp)),
+    components.start(
+      'kube-scheduler',
+      schedulerArgs(kubeconfigPath, ports.scheduler),
+      readiness(schedulerUp),
+    ),
+    components.start('kwok', kwokArgs(kubeconfigPath, kwokConfigs, pki, ports.kwok), readiness(kwokUp)),
+  ]);
+  return kc;
+}
+
 function etcdArgs(dir: string, port: number, peer: number): string[] {
   return [
     '--name=default',
@@ -224,6 +294,11 @@ function apiserverArgs(pki: Pki, etcdPort: number, port: number): string[] {
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     '--service-cluster-ip-range=10.96.0.0/16',
     '--allow-privileged=false',
+    // On SIGTERM, end open watches instead of waiting for their clients (which never leave).
+    '--shutdown-watch-termination-grace-period=2s',
+    // Pod logs: kwok's kubelet endpoint on the node's InternalIP, with a certificate from our CA.
+    '--kubelet-preferred-address-types=InternalIP',
+    `--kubelet-certificate-authority=${pki.caCert}`,
     '--profiling=false',
     '--v=1',
   ];
@@ -262,13 +337,19 @@ function schedulerArgs(kubeconfig: string, port: number): string[] {
   ];
 }
 
-function kwokArgs(kubeconfig: string, stages: string, port: number): string[] {
+function kwokArgs(kubeconfig: string, configs: string[], pki: Pki, port: number): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
-    `--config=${stages}`,
+    ...configs.map((c) => `--config=${c}`),
+    '--enable-crds=Logs',
     '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    // One port for both: HTTPS (the kubelet API the node advertises, serving pod logs) and
+    // HTTP (healthz). The apiserver's certificate fits: 127.0.0.1, signed by the plane's CA.
     `--server-address=127.0.0.1:${port}`,
+    `--node-port=${port}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
     '--node-ip=10.200.0.1',
     '--cidr=10.244.0.0/16',
   ];

@@ -1,15 +1,18 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sharedPostgres } from './support/store.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe("the README's main job (hack/up.ts --once)", function () {
   this.timeout(180_000);
 
-  it('brings up the plane, installs the CRDs, applies the samples, shows them and prints the kubeconfig', async () => {
+  it('brings up the plane and the controller, runs the samples to completion and prints the kubeconfig', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'hack/up.ts', '--once'], {
       cwd: root,
+      // A database of its own, so the run does not depend on (or touch) the embedded default store.
+      env: { ...process.env, DATABASE_URL: await (await sharedPostgres()).createDatabase() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -19,11 +22,17 @@ describe("the README's main job (hack/up.ts --once)", function () {
     expect(code, out).to.equal(0);
     expect(out).to.include('flexplugin.flexcore.io/tap-postgres created');
     expect(out).to.include('flexpipeline.flexcore.io/orders-refresh created');
-    expect(out).to.match(/flexpipeline\.flexcore\.io\/orders-nightly\s+30 2 \* \* \*\s+false/);
+    expect(out).to.match(
+      /flexpipeline\.flexcore\.io\/orders-nightly\s+Succeeded\s+1\/1\s+30 2 \* \* \*\s+false/,
+    );
     expect(out).to.match(
       /flexplugin\.flexcore\.io\/dbt\s+transformer\s+ghcr\.io\/flexcore-samples\/dbt-postgres:1\.8\.0/,
     );
     expect(out).to.match(/export KUBECONFIG=\/\S+\/admin\.kubeconfig/);
-    expect(out).to.include('stopping the control plane');
+    expect(out).to.match(/orders-refresh: Succeeded 4\/4 g1-/);
+    expect(out).to.match(/orders-nightly: Succeeded 1\/1 m-/);
+    expect(out).to.match(/pod\/orders-refresh-g1-load-1\s+0\/2\s+Completed/);
+    expect(out).to.match(/controller serving http:\/\/127\.0\.0\.1:\d+\/healthz/);
+    expect(out).to.include('stopping the controller, the event store and the control plane');
   });
 });

@@ -1,0 +1,168 @@
+/**
+ * The controller's writes and uncached reads against the Kubernetes API: one small HTTP client
+ * (keep-alive, client-side rate limit like client-go's QPS/burst, typed errors, a request
+ * counter) instead of the generated clients, so every call is visible and countable.
+ */
+import { Agent, request } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Counter, type Registry } from 'prom-client';
+import { systemClock, type Clock } from '../clock.js';
+import { TokenBucketRateLimiter } from '../kube/rate-limiter.js';
+
+/** An error answer of the apiserver, with its HTTP code and Status reason. */
+export class KubeApiError extends Error {
+  override name = 'KubeApiError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(`${method} ${path}: ${code} ${reason}: ${message}`);
+  }
+}
+
+export function isKubeError(err: unknown, code: number): boolean {
+  return err instanceof Error && err.name === 'KubeApiError' && (err as KubeApiError).code === code;
+}
+
+export const isNotFound = (err: unknown): boolean => isKubeError(err, 404);
+export const isAlreadyExists = (err: unknown): boolean =>
+  isKubeError(err, 409) && (err as KubeApiError).reason === 'AlreadyExists';
+export const isConflict = (err: unknown): boolean => isKubeError(err, 409);
+
+export interface KubeClientOptions {
+  /** Sustained requests per second (client-go's QPS); 0 disables the limit. */
+  readonly qps?: number;
+  readonly burst?: number;
+  readonly registry?: Registry;
+  readonly clock?: Clock;
+  readonly timeoutMs?: number;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+const PATCH_CONTENT: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export class KubeClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly bucket: TokenBucketRateLimiter | undefined;
+  private readonly clock: Clock;
+  private readonly requests: Counter | undefined;
+  private readonly server: string;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: KubeClientOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    const qps = options.qps ?? 50;
+    this.bucket =
+      qps > 0 ? new TokenBucketRateLimiter(this.clock, { qps, burst: options.burst ?? 100 }) : undefined;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/$/, '');
+    this.requests = options.registry
+      ? ((options.registry.getSingleMetric('rest_client_requests_total') as Counter | undefined) ??
+        new Counter({
+          name: 'rest_client_requests_total',
+          help: 'Requests to the Kubernetes API, by verb and HTTP code (client-go name).',
+          labelNames: ['method', 'code'],
+          registers: [options.registry],
+        }))
+      : undefined;
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+  async create<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('POST', path, JSON.stringify(body), 'application/json');
+  }
+  async patch<T>(path: string, body: unknown, type: PatchType = 'merge'): Promise<T> {
+    return this.call<T>('PATCH', path, JSON.stringify(body), PATCH_CONTENT[type]);
+  }
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('PUT', path, JSON.stringify(body), 'application/json');
+  }
+  async delete(path: string, body?: unknown): Promise<void> {
+    await this.call(
+      'DELETE',
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      'application/json',
+    );
+  }
+  /** Plain-text GET (Pod logs). */
+  async getText(path: string): Promise<string> {
+    return this.call<string>('GET', path, undefined, undefined, true);
+  }
+
+  private async throttle(): Promise<void> {
+    const wait = this.bucket?.when('') ?? 0;
+    if (wait > 0) await new Promise<void>((resolve) => this.clock.setTimer(resolve, wait));
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: string,
+    contentType?: string,
+    text = false,
+  ): Promise<T> {
+    await this.throttle();
+    const url = new URL(this.server + path);
+    const opts: Parameters<typeof request>[1] = {
+      method,
+      agent: this.agent,
+      timeout: this.options.timeoutMs ?? 30_000,
+      headers: {
+        Accept: text ? 'text/plain, */*' : 'application/json',
+        ...(contentType && { 'Content-Type': contentType }),
+      },
+    };
+    await this.kc.applyToHTTPSOptions(opts);
+    opts.agent = this.agent;
+    const { code, payload } = await send(url, opts, body);
+    this.requests?.inc({ method, code: String(code) });
+    if (code >= 400) throw toError(method, path, code, payload);
+    if (text) return payload as T;
+    return (payload ? JSON.parse(payload) : undefined) as T;
+  }
+}
+
+function send(
+  url: URL,
+  opts: Parameters<typeof request>[1],
+  body?: string,
+): Promise<{ code: number; payload: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, payload: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${String(opts?.timeout)} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function toError(method: string, path: string, code: number, payload: string): KubeApiError {
+  let reason = 'Unknown';
+  let message = payload.slice(0, 500);
+  try {
+    const status = JSON.parse(payload) as { reason?: string; message?: string };
+    reason = status.reason ?? reason;
+    message = status.message ?? message;
+  } catch {
+    // Not a Status object (e.g. a proxy error page): keep the text.
+  }
+  return new KubeApiError(method, path, code, reason, message);
+}

@@ -1,0 +1,24 @@
+/**
+ * The resource types as the controller sees them from the apiserver: the api/ schemas with
+ * the metadata the apiserver fills in (uid, generation, timestamps) typed.
+ */
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { FlexPipeline, FlexPlugin } from '../api/v1alpha1/index.js';
+
+export type StoredMeta = V1ObjectMeta & { name: string; namespace: string; uid: string };
+
+export type Stored<T extends { metadata: unknown }> = Omit<T, 'metadata'> & { metadata: StoredMeta };
+
+export type PipelineObject = Stored<FlexPipeline>;
+export type PluginObject = Stored<FlexPlugin>;
+
+/** `namespace/name`, the work-queue key of a namespaced object. */
+export function keyOf(meta: { namespace?: string; name?: string }): string {
+  return `${meta.namespace ?? ''}/${meta.name ?? ''}`;
+}
+
+/** Splits a `namespace/name` key. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}

@@ -1,0 +1,180 @@
+/**
+ * The thin side-effect layer of the pipeline reconciler: it performs what a plan describes
+ * (after its events are recorded) against the Kubernetes API. Every call is idempotent:
+ * AlreadyExists and NotFound are success, so a repeated reconcile converges.
+ */
+import type { V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { FlexPipeline, FlexPlugin, Step } from '../../api/v1alpha1/index.js';
+import { isAlreadyExists, isNotFound, type KubeClient } from '../apply/kube-client.js';
+import type { Logger } from '../log.js';
+import type { PipelineObject, PluginObject } from '../objects.js';
+import { RequeueAfterError, TerminalError } from '../reconcile/errors.js';
+import type { ReadModels } from '../store/read-models.js';
+import type { RunState } from './history.js';
+import { LABELS, MANAGED_BY } from './labels.js';
+import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInput } from './render/index.js';
+import { stateIdOf } from './state-id.js';
+
+const core = (ns: string): string => `/api/v1/namespaces/${ns}`;
+const netpol = (ns: string): string => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`;
+const asApi = <T>(o: PipelineObject | PluginObject): T => o as unknown as T;
+
+/** Delay before trying again to create an attempt whose config cannot be rendered yet. */
+export const CONFIG_RETRY_MS = 15_000;
+
+export class PipelineActions {
+  /** Pipelines (uid@generation) whose NetworkPolicies were applied by this process. */
+  private readonly policiesApplied = new Set<string>();
+
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly readModels: ReadModels,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Creates the config Secret and the Pod of an attempt (NetworkPolicies first). */
+  async createAttempt(
+    p: PipelineObject,
+    plugins: ReadonlyMap<string, PluginObject>,
+    run: RunState,
+    step: Step,
+    attempt: number,
+    pod: string,
+  ): Promise<void> {
+    await this.ensureNetworkPolicies(p, plugins);
+    const input = await this.attemptInput(p, plugins, run, step, attempt, pod);
+    const config = renderAttemptConfig(input);
+    if ('problems' in config) {
+      const first = config.problems[0]!;
+      throw new RequeueAfterError(`step ${step.name}: ${first.message} (${first.reason})`, CONFIG_RETRY_MS);
+    }
+    const ns = p.metadata.namespace;
+    await this.createIgnoringExisting(`${core(ns)}/secrets`, config.secret);
+    const created = await this.createIgnoringExisting<V1Pod>(`${core(ns)}/pods`, renderPod(input));
+    const owner = created?.metadata?.ownerReferences?.find((o) => o.controller);
+    if (created && owner && owner.uid !== p.metadata.uid) {
+      throw new TerminalError(
+        `Pod ${pod} exists and belongs to another object (${owner.kind} ${owner.name})`,
+        'PodNameTaken',
+      );
+    }
+  }
+
+  async deletePod(ns: string, name: string): Promise<void> {
+    await this.ignoreNotFound(
+      this.kube.delete(`${core(ns)}/pods/${name}`, { propagationPolicy: 'Background' }),
+    );
+  }
+
+  async deleteSecret(ns: string, name: string): Promise<void> {
+    await this.ignoreNotFound(this.kube.delete(`${core(ns)}/secrets/${name}`));
+  }
+
+  /** The last lines of a container's log; a line saying why when it cannot be read. */
+  async readLog(ns: string, pod: string, container: string): Promise<string> {
+    const path = `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}&tailLines=2000`;
+    try {
+      return await this.kube.getText(path);
+    } catch (err) {
+      return `[flexcore: the log could not be read: ${(err as Error).message.slice(0, 300)}]`;
+    }
+  }
+
+  private async attemptInput(
+    p: PipelineObject,
+    plugins: ReadonlyMap<string, PluginObject>,
+    run: RunState,
+    step: Step,
+    attempt: number,
+    pod: string,
+  ): Promise<AttemptInput> {
+    const plugin = plugins.get(step.plugin);
+    const targetPlugin = step.target ? plugins.get(step.target.plugin) : undefined;
+    if (!plugin || (step.target && !targetPlugin)) {
+      throw new RequeueAfterError(`step ${step.name}: a plugin it needs is gone`, CONFIG_RETRY_MS);
+    }
+    const refresh = run.fullRefresh.includes('*') || run.fullRefresh.includes(step.name);
+    const wantsState = plugin.spec.type === 'tap' && !refresh;
+    return {
+      pipeline: asApi<FlexPipeline>({ ...p, spec: run.spec }),
+      step,
+      plugin: asApi<FlexPlugin>(plugin),
+      ...(targetPlugin && { targetPlugin: asApi<FlexPlugin>(targetPlugin) }),
+      runId: run.id,
+      runKey: run.key,
+      attempt,
+      podName: pod,
+      secretName: pod,
+      singerState: wantsState ? await this.readModels.singerState(stateIdOf(p, step)) : undefined,
+      secrets: await this.readSecrets(p.metadata.namespace, step),
+    };
+  }
+
+  /** The user Secrets a step's configFrom names (missing ones are left out: the renderer reports them). */
+  private async readSecrets(ns: string, step: Step): Promise<Map<string, Record<string, string>>> {
+    const names = new Set(
+      [...(step.configFrom ?? []), ...(step.target?.configFrom ?? [])].map(
+        (f) => f.secretKeyRef?.name ?? f.secretRef?.name ?? '',
+      ),
+    );
+    const secrets = new Map<string, Record<string, string>>();
+    for (const name of [...names].filter(Boolean)) {
+      try {
+        const s = await this.kube.get<V1Secret>(`${core(ns)}/secrets/${name}`);
+        const data = Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]);
+        secrets.set(name, Object.fromEntries(data) as Record<string, string>);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return secrets;
+  }
+
+  /** Server-side applies the pipeline's NetworkPolicies and removes ones of steps that are gone. */
+  private async ensureNetworkPolicies(
+    p: PipelineObject,
+    plugins: ReadonlyMap<string, PluginObject>,
+  ): Promise<void> {
+    const versions = [...plugins.values()].map((x) => x.metadata.resourceVersion).join(',');
+    const key = `${p.metadata.uid}@${p.metadata.generation}@${versions}`;
+    if (this.policiesApplied.has(key)) return;
+    const ns = p.metadata.namespace;
+    const wanted = renderNetworkPolicies(asApi<FlexPipeline>(p), plugins as ReadonlyMap<string, never>);
+    for (const policy of wanted) {
+      await this.kube.patch(
+        `${netpol(ns)}/${policy.metadata!.name}?fieldManager=flexcore&force=true`,
+        policy,
+        'apply',
+      );
+    }
+    const selector = `${MANAGED_BY.key}=${MANAGED_BY.value},${LABELS.pipelineUid}=${p.metadata.uid}`;
+    const existing = await this.kube.get<{ items: V1NetworkPolicy[] }>(
+      `${netpol(ns)}?labelSelector=${encodeURIComponent(selector)}`,
+    );
+    const names = new Set(wanted.map((w) => w.metadata!.name));
+    for (const old of existing.items.filter((i) => !names.has(i.metadata!.name))) {
+      await this.ignoreNotFound(this.kube.delete(`${netpol(ns)}/${old.metadata!.name}`));
+    }
+    this.policiesApplied.add(key);
+  }
+
+  private async createIgnoringExisting<T>(path: string, body: unknown): Promise<T | undefined> {
+    try {
+      await this.kube.create<T>(path, body);
+      return undefined;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const name = (body as { metadata: { name: string } }).metadata.name;
+      this.logger.debug('already exists', { path, name });
+      return this.kube.get<T>(`${path}/${name}`);
+    }
+  }
+
+  private async ignoreNotFound(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/** Labels and annotations FlexCore puts on what it creates, and reads back. */
+
+/** Every object the controller creates carries this label; the Pod informer selects on it. */
+export const MANAGED_BY = { key: 'app.kubernetes.io/managed-by', value: 'flexcore' } as const;
+
+export const LABELS = {
+  pipeline: 'flexcore.io/pipeline',
+  pipelineUid: 'flexcore.io/pipeline-uid',
+  run: 'flexcore.io/run',
+  step: 'flexcore.io/step',
+  attempt: 'flexcore.io/attempt',
+  plugin: 'flexcore.io/plugin',
+} as const;
+
+export const ANNOTATIONS = {
+  /** Set by users (or the API): a new value starts a manual run. */
+  runRequested: 'flexcore.io/run-requested',
+  /** Set by users: a value equal to an active run's id (or key) cancels that run; other values do nothing. */
+  cancelRun: 'flexcore.io/cancel-run',
+  /** Set by users: runs started while it is present ignore the stored Singer state of the named steps (comma list, or "*"). */
+  fullRefresh: 'flexcore.io/full-refresh',
+} as const;
+
+/** The finalizer that lets the controller stop a deleted pipeline's Pods and record it first. */
+export const FINALIZER = 'flexcore.io/stop-runs';
+
+/** The selector of every Pod the controller owns. */
+export const MANAGED_SELECTOR = `${MANAGED_BY.key}=${MANAGED_BY.value}`;

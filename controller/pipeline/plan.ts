@@ -1,0 +1,118 @@
+/**
+ * One planning pass over a pipeline (Argo's operation object, pure): it works on a copy of the
+ * history, and every decision is an event appended to `events` and folded into that copy at
+ * once, so later decisions in the same pass see it. Side effects are only described
+ * (`actions`); the reconciler records the events first, then performs the actions.
+ */
+import { deterministicEventId } from '../store/event-store.js';
+import type { NewEvent } from '../store/recorded-event.js';
+import type { PipelineObject, PluginObject } from '../objects.js';
+import { applyEvent, type History } from './history.js';
+import type { ObservedPod } from './observed-pod.js';
+
+/** Container name → log text (or a line saying why it could not be read). */
+export type PodLogs = Readonly<Record<string, string>>;
+
+export type Action =
+  | {
+      readonly kind: 'createPod';
+      readonly runId: string;
+      readonly runKey: string;
+      readonly step: string;
+      readonly attempt: number;
+      readonly pod: string;
+    }
+  | { readonly kind: 'deletePod'; readonly pod: string; readonly reason: string }
+  | { readonly kind: 'deleteSecret'; readonly name: string }
+  | {
+      readonly kind: 'event';
+      readonly type: 'Normal' | 'Warning';
+      readonly reason: string;
+      readonly note: string;
+      /** Unique per Kubernetes Event: the id of the recorded event behind it (filled by `act`). */
+      readonly key?: string;
+    };
+
+export interface PlanInput {
+  readonly pipeline: PipelineObject;
+  readonly plugins: ReadonlyMap<string, PluginObject>;
+  readonly history: History;
+  readonly pods: readonly ObservedPod[];
+  /** Logs of Pods the planner asked for (`needLogs`) in an earlier pass. */
+  readonly logs: ReadonlyMap<string, PodLogs>;
+  readonly now: number;
+  readonly stream: string;
+  /** Why no new run may start (invalid spec, missing plugin); active runs still go on. */
+  readonly startBlocked?: string;
+}
+
+export class Plan {
+  readonly history: History;
+  readonly events: NewEvent[] = [];
+  readonly actions: Action[] = [];
+  /** Pods whose logs must be read before the attempt can be recorded as finished. */
+  readonly needLogs = new Set<string>();
+  /** The earliest time something becomes due (retry, timeout, deadline, tick). */
+  wakeAt: number | undefined;
+  /** Why nothing starts although something is pending (e.g. Forbid), for status. */
+  waiting: string | undefined;
+
+  constructor(readonly input: PlanInput) {
+    this.history = structuredClone(input.history);
+  }
+
+  get now(): number {
+    return this.input.now;
+  }
+
+  /** Records a decision: an event with a deterministic id, folded into the working history. */
+  emit(type: string, data: Record<string, unknown>, ...idParts: (string | number)[]): void {
+    const at = typeof data.at === 'string' ? data.at : new Date(this.now).toISOString();
+    const event: NewEvent = {
+      id: deterministicEventId(this.input.stream, type, ...idParts),
+      type,
+      data: { ...data, at },
+    };
+    this.events.push(event);
+    applyEvent(this.history, {
+      type,
+      data: event.data,
+      recordedAt: new Date(at),
+      streamVersion: this.history.version + 1,
+      position: this.history.lastPosition ?? 0,
+    });
+  }
+
+  act(action: Action): void {
+    // A step scheduled in this pass is seen again by the next pass: one create is enough.
+    if (
+      action.kind === 'createPod' &&
+      this.actions.some((a) => a.kind === 'createPod' && a.pod === action.pod)
+    )
+      return;
+    const last = this.events[this.events.length - 1];
+    this.actions.push(
+      action.kind === 'event' && !action.key ? { ...action, key: `${last?.id}/${action.reason}` } : action,
+    );
+  }
+
+  wake(at: number): void {
+    this.wakeAt = this.wakeAt === undefined ? at : Math.min(this.wakeAt, at);
+  }
+
+  pod(name: string): ObservedPod | undefined {
+    return this.input.pods.find((p) => p.name === name);
+  }
+
+  /** The logs of a finished Pod, or undefined after asking the reconciler to read them. */
+  logs(pod: string): PodLogs | undefined {
+    const logs = this.input.logs.get(pod);
+    if (!logs) this.needLogs.add(pod);
+    return logs;
+  }
+}
+
+/** ISO time of a millisecond timestamp, for event data. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

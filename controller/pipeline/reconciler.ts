@@ -1,0 +1,241 @@
+/**
+ * The FlexPipeline reconciler: the thin shell around the pure planner. Every reconcile
+ * re-reads the world (pipeline and plugins from the informer caches, the history from the
+ * event store, the owned Pods), plans, RECORDS the plan's events (with the fencing token),
+ * then ACTS (Pods, Secrets, Kubernetes Events), then writes status once.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Clock } from '../clock.js';
+import type { EventRecorder } from '../apply/event-recorder.js';
+import { isNotFound, type KubeClient } from '../apply/kube-client.js';
+import { mergePatch } from '../apply/merge-patch.js';
+import type { Leadership } from '../leadership/leadership.js';
+import type { Logger } from '../log.js';
+import { keyOf, type PipelineObject, type PluginObject } from '../objects.js';
+import { RequeueAfterError, TransientError, type ReconcileResult } from '../reconcile/errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { isUnavailable } from '../store/errors.js';
+import type { PipelineActions } from './actions.js';
+import type { Failpoints } from '../failpoints.js';
+import type { HistoryCache } from './history-cache.js';
+import type { History } from './history.js';
+import { FINALIZER } from './labels.js';
+import { pipelineStream } from './naming.js';
+import { observePod, type ObservedPod } from './observed-pod.js';
+import type { Action, Plan, PodLogs } from './plan.js';
+import { planPipeline } from './planner.js';
+import { computeStatus } from './status.js';
+import { pipelineProblem } from './validation.js';
+
+export interface Cache<T> {
+  get(key: string): Readonly<T> | undefined;
+  list(): readonly Readonly<T>[];
+}
+
+export interface PipelineReconcilerDeps {
+  readonly pipelines: Cache<PipelineObject>;
+  readonly plugins: Cache<PluginObject>;
+  readonly podsOf: (pipelineUid: string) => readonly V1Pod[];
+  readonly kube: KubeClient;
+  readonly store: EventStore;
+  readonly histories: HistoryCache;
+  readonly actions: PipelineActions;
+  readonly events: EventRecorder;
+  readonly leadership: Leadership;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly failpoints?: Failpoints;
+}
+
+/** The longest requeue delay: a far-away timer (a yearly schedule) is re-evaluated after this. */
+export const MAX_REQUEUE_MS = 15 * 60_000;
+
+/** How long to wait before retrying while PostgreSQL is unreachable. */
+export const STORE_RETRY_MS = 2000;
+
+const pipelinePath = (ns: string, name: string): string =>
+  `/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines/${name}`;
+
+export class PipelineReconciler {
+  /** The status last written per pipeline uid. */
+  private readonly written = new Map<string, unknown>();
+
+  constructor(private readonly deps: PipelineReconcilerDeps) {}
+
+  readonly reconcile = async (key: string): Promise<ReconcileResult | void> => {
+    const cached = this.deps.pipelines.get(key);
+    if (!cached || !this.deps.leadership.isLeader()) return;
+    const p = structuredClone(cached) as PipelineObject; // never mutate the informer's copy
+    const finalizers = p.metadata.finalizers ?? [];
+    if (!p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) {
+      await this.setFinalizers(p, [...finalizers, FINALIZER]);
+      return; // the update brings us back
+    }
+    if (p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) return;
+    try {
+      return await this.converge(p);
+    } catch (err) {
+      if (isUnavailable(err) || (err as Error).name === 'StoreUnavailableError') {
+        throw new RequeueAfterError(`event store unavailable: ${(err as Error).message}`, STORE_RETRY_MS, {
+          cause: err,
+        });
+      }
+      if (
+        (err as Error).name === 'WrongExpectedVersionError' ||
+        (err as Error).name === 'DuplicateBatchError'
+      ) {
+        this.deps.histories.forget(pipelineStream(p.metadata.uid));
+        throw new TransientError((err as Error).message, { cause: err });
+      }
+      throw err;
+    }
+  };
+
+  private pluginsOf(ns: string): Map<string, PluginObject> {
+    const plugins = this.deps.plugins.list().filter((x) => x.metadata.namespace === ns);
+    return new Map(plugins.map((x) => [x.metadata.name, x as PluginObject]));
+  }
+
+  private async converge(p: PipelineObject): Promise<ReconcileResult | void> {
+    const { clock, histories } = this.deps;
+    const stream = pipelineStream(p.metadata.uid);
+    const plugins = this.pluginsOf(p.metadata.namespace);
+    const invalid = p.metadata.deletionTimestamp ? undefined : pipelineProblem(p, plugins);
+    const history = await histories.load(stream);
+    const pods = this.deps
+      .podsOf(p.metadata.uid)
+      .map(observePod)
+      .filter((x): x is ObservedPod => !!x);
+    const now = clock.now();
+    const input = {
+      pipeline: p,
+      plugins,
+      history,
+      pods,
+      now,
+      stream,
+      logs: new Map<string, PodLogs>(),
+      startBlocked: invalid?.message,
+    };
+    let plan = planPipeline(input);
+    if (plan.needLogs.size > 0)
+      plan = planPipeline({ ...input, logs: await this.readLogs(p, pods, plan.needLogs) });
+    const after = await this.record(stream, history, plan);
+    await this.act(p, plugins, after, plan.actions);
+    if (p.metadata.deletionTimestamp) return this.release(p, after, pods);
+    await this.writeStatus(
+      p,
+      computeStatus({ pipeline: p, plugins, history: after, pods, now, invalid, waiting: plan.waiting }),
+    );
+    return plan.wakeAt === undefined
+      ? undefined
+      : { requeueAfterMs: Math.min(Math.max(plan.wakeAt - clock.now(), 0) + 50, MAX_REQUEUE_MS) };
+  }
+
+  private async readLogs(
+    p: PipelineObject,
+    pods: readonly ObservedPod[],
+    names: ReadonlySet<string>,
+  ): Promise<Map<string, PodLogs>> {
+    const logs = new Map<string, PodLogs>();
+    for (const pod of pods.filter((x) => names.has(x.name))) {
+      const texts = await Promise.all(
+        pod.containers.map((c) => this.deps.actions.readLog(p.metadata.namespace, pod.name, c)),
+      );
+      logs.set(pod.name, Object.fromEntries(pod.containers.map((c, i) => [c, texts[i]!])));
+    }
+    return logs;
+  }
+
+  /** Appends the plan's events; returns the history they lead to. */
+  private async record(stream: string, history: History, plan: Plan): Promise<History> {
+    if (plan.events.length === 0) return history;
+    const expected = history.version < 0 ? 'no_stream' : history.version;
+    const result = await this.deps.store.append(
+      stream,
+      expected,
+      plan.events,
+      this.deps.leadership.fencing(),
+    );
+    if (result.duplicate) {
+      this.deps.histories.forget(stream);
+      return this.deps.histories.load(stream);
+    }
+    this.deps.failpoints?.hit('after-append');
+    return this.deps.histories.recordAppended(stream, history, plan.events, result.positions);
+  }
+
+  private async act(
+    p: PipelineObject,
+    plugins: ReadonlyMap<string, PluginObject>,
+    h: History,
+    actions: readonly Action[],
+  ): Promise<void> {
+    const ns = p.metadata.namespace;
+    for (const a of actions) {
+      if (a.kind === 'createPod') {
+        const run = h.runs.find((r) => r.id === a.runId);
+        const step = run?.spec.steps.find((s) => s.name === a.step);
+        if (run && step) await this.deps.actions.createAttempt(p, plugins, run, step, a.attempt, a.pod);
+      } else if (a.kind === 'deletePod') await this.deps.actions.deletePod(ns, a.pod);
+      else if (a.kind === 'deleteSecret') await this.deps.actions.deleteSecret(ns, a.name);
+      else
+        await this.deps.events.record(p, {
+          type: a.type,
+          reason: a.reason,
+          note: a.note,
+          key: a.key ?? a.reason,
+        });
+    }
+    if (actions.length > 0) this.deps.failpoints?.hit('after-act');
+  }
+
+  /** Deleting: once the deletion is recorded and no Pod still runs, let the pipeline go. */
+  private async release(
+    p: PipelineObject,
+    h: History,
+    pods: readonly ObservedPod[],
+  ): Promise<ReconcileResult | void> {
+    const running = pods.filter((x) => !x.deleting && (x.outcome === 'Running' || x.outcome === 'Pending'));
+    if (!h.deleted || running.length > 0) return { requeueAfterMs: 1000 };
+    await this.setFinalizers(
+      p,
+      (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+    );
+    this.deps.histories.forget(pipelineStream(p.metadata.uid));
+  }
+
+  private async setFinalizers(p: PipelineObject, finalizers: string[]): Promise<void> {
+    const { namespace, name, resourceVersion } = p.metadata;
+    try {
+      // resourceVersion makes it a compare-and-swap: another writer's finalizer is never lost.
+      await this.deps.kube.patch(pipelinePath(namespace, name), {
+        metadata: { finalizers, resourceVersion },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async writeStatus(p: PipelineObject, status: unknown): Promise<void> {
+    const uid = p.metadata.uid;
+    // The cache may not show our last write yet; compare with what we wrote last.
+    if (mergePatch(this.written.get(uid) ?? p.status ?? {}, status) === undefined) return;
+    const { namespace, name } = p.metadata;
+    try {
+      // The whole status at once: a merge patch against a stale copy would leave old fields behind.
+      await this.deps.kube.patch(
+        `${pipelinePath(namespace, name)}/status`,
+        [{ op: 'add', path: '/status', value: status }],
+        'json',
+      );
+      this.written.set(uid, status);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    this.deps.logger.debug('status written', {
+      pipeline: keyOf(p.metadata),
+      phase: (status as { phase?: string }).phase,
+    });
+  }
+}

@@ -1,0 +1,59 @@
+/** The Pod of one step attempt: deterministic, sandboxed, owned by the pipeline. */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { AttemptInput } from './attempt-input.js';
+import { renderContainer } from './container.js';
+import { planContainers } from './container-plan.js';
+import { attemptLabels, mergePodMetadata, namespaceOf, ownerReference } from './metadata.js';
+import { mergeResources } from './resources.js';
+import { podSecurityContext, runAsUserOf } from './sandbox.js';
+import { renderVolumes } from './volumes.js';
+
+/** Run time of an attempt when neither the step nor its plugin sets one. */
+export const DEFAULT_TIMEOUT_SECONDS = 3600;
+
+/** The attempt's deadline: the step's timeout, else the (tap) plugin's, else the default. */
+export function attemptTimeoutSeconds(input: AttemptInput): number {
+  return input.step.timeoutSeconds ?? input.plugin.spec.defaults?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+}
+
+/** Labels and annotations: plugin, target plugin, pipeline, step (later wins), then FlexCore's own. */
+function podMetadata(input: AttemptInput): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  const merged = mergePodMetadata([
+    input.plugin.spec.podMetadata,
+    input.targetPlugin?.spec.podMetadata,
+    input.pipeline.spec.podMetadata,
+    input.step.podMetadata,
+  ]);
+  return { labels: { ...merged.labels, ...attemptLabels(input) }, annotations: merged.annotations };
+}
+
+/**
+ * Renders the attempt's Pod. Expects an input that renderAttemptConfig accepted; throws a
+ * TerminalError for a pair without a target plugin or without commands.
+ */
+export function renderPod(input: AttemptInput): V1Pod {
+  const sized = planContainers(input).map((plan) => ({ plan, resources: mergeResources(plan.resources) }));
+  const namespace = namespaceOf(input.pipeline);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: input.podName,
+      ...(namespace ? { namespace } : {}),
+      ...podMetadata(input),
+      ownerReferences: [ownerReference(input.pipeline)],
+    },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      activeDeadlineSeconds: attemptTimeoutSeconds(input),
+      securityContext: podSecurityContext(runAsUserOf(input.plugin)),
+      containers: sized.map((c) => renderContainer(c.plan, input, c.resources)),
+      volumes: renderVolumes(sized, input.secretName),
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Can this pipeline start runs? (pure) The schema rules (again, for objects admitted before a
+ * CRD upgrade), then what needs other objects: plugins exist and are valid, Singer pairing
+ * joins a tap to a target, step config matches the plugin settings.
+ */
+import {
+  validateManifest,
+  matchesKind,
+  effectiveProtocol,
+  type Step,
+  type SingerTarget,
+} from '../../api/v1alpha1/index.js';
+import type { PipelineObject, PluginObject } from '../objects.js';
+
+export interface Invalid {
+  readonly reason: string;
+  readonly message: string;
+}
+
+function schemaProblem(p: PipelineObject): Invalid | undefined {
+  const verdict = validateManifest({
+    apiVersion: p.apiVersion,
+    kind: p.kind,
+    metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+    spec: p.spec,
+  });
+  const first = verdict.kind === 'checked' ? verdict.problems[0] : undefined;
+  if (!first) return undefined;
+  const reason = /cycle/.test(first.message) ? 'DependencyCycle' : 'InvalidSpec';
+  return { reason, message: `${first.path}: ${first.message}` };
+}
+
+/** Problems of one plugin on its own (also its Ready condition). */
+export function pluginProblem(plugin: PluginObject): Invalid | undefined {
+  const verdict = validateManifest({
+    apiVersion: plugin.apiVersion,
+    kind: plugin.kind,
+    metadata: { name: plugin.metadata.name, namespace: plugin.metadata.namespace },
+    spec: plugin.spec,
+  });
+  const first = verdict.kind === 'checked' ? verdict.problems[0] : undefined;
+  return first && { reason: 'InvalidSpec', message: `${first.path}: ${first.message}` };
+}
+
+type Config = { config?: Record<string, unknown>; configFrom?: Step['configFrom'] };
+
+function configProblem(where: string, c: Config, plugin: PluginObject): string | undefined {
+  const settings = plugin.spec.settings ?? [];
+  if (settings.length === 0) return undefined;
+  const byName = new Map(settings.map((s) => [s.name, s]));
+  for (const [key, value] of Object.entries(c.config ?? {})) {
+    const setting = byName.get(key);
+    if (!setting) return `${where}: plugin ${plugin.metadata.name} has no setting "${key}"`;
+    if (setting.secret) return `${where}: setting "${key}" is secret; give it with configFrom, not config`;
+    if (!matchesKind(value, setting.kind))
+      return `${where}: setting "${key}" must be of kind ${setting.kind}`;
+  }
+  const fromSecret = new Set((c.configFrom ?? []).flatMap((f) => (f.setting ? [f.setting] : [])));
+  const wholeSecret = (c.configFrom ?? []).some((f) => f.secretRef);
+  for (const s of settings) {
+    const given = s.name in (c.config ?? {}) || fromSecret.has(s.name) || s.default !== undefined;
+    if (s.required && !given && !wholeSecret) return `${where}: required setting "${s.name}" is not set`;
+  }
+  return undefined;
+}
+
+function stepProblem(step: Step, plugins: ReadonlyMap<string, PluginObject>): Invalid | undefined {
+  const where = `step ${step.name}`;
+  const plugin = plugins.get(step.plugin);
+  if (!plugin)
+    return { reason: 'PluginNotFound', message: `${where}: FlexPlugin "${step.plugin}" not found` };
+  const bad = pluginProblem(plugin);
+  if (bad)
+    return {
+      reason: 'PluginInvalid',
+      message: `${where}: FlexPlugin "${step.plugin}" is invalid: ${bad.message}`,
+    };
+  const config = configProblem(where, step, plugin);
+  if (config) return { reason: 'ConfigInvalid', message: config };
+  return step.target ? targetProblem(where, step, step.target, plugin, plugins) : undefined;
+}
+
+function targetProblem(
+  where: string,
+  step: Step,
+  target: SingerTarget,
+  tap: PluginObject,
+  plugins: ReadonlyMap<string, PluginObject>,
+): Invalid | undefined {
+  if (tap.spec.type !== 'tap' || effectiveProtocol(tap.spec) !== 'singer') {
+    return {
+      reason: 'InvalidPairing',
+      message: `${where}: only a Singer tap can have a target; ${step.plugin} is a ${tap.spec.type}`,
+    };
+  }
+  const plugin = plugins.get(target.plugin);
+  if (!plugin)
+    return { reason: 'PluginNotFound', message: `${where}: target FlexPlugin "${target.plugin}" not found` };
+  if (plugin.spec.type !== 'target' || effectiveProtocol(plugin.spec) !== 'singer') {
+    return { reason: 'InvalidPairing', message: `${where}: ${target.plugin} is not a Singer target` };
+  }
+  const bad = pluginProblem(plugin);
+  if (bad)
+    return {
+      reason: 'PluginInvalid',
+      message: `${where}: FlexPlugin "${target.plugin}" is invalid: ${bad.message}`,
+    };
+  const config = configProblem(`${where} target`, target, plugin);
+  return config ? { reason: 'ConfigInvalid', message: config } : undefined;
+}
+
+/** Why the pipeline cannot start runs, or undefined when it can. */
+export function pipelineProblem(
+  p: PipelineObject,
+  plugins: ReadonlyMap<string, PluginObject>,
+): Invalid | undefined {
+  const schema = schemaProblem(p);
+  if (schema) return schema;
+  for (const step of p.spec.steps) {
+    const problem = stepProblem(step, plugins);
+    if (problem) return problem;
+  }
+  return undefined;
+}

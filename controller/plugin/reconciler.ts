@@ -1,0 +1,64 @@
+/**
+ * The FlexPlugin reconciler: validates the spec and reports it in the Ready condition with
+ * observedGeneration. Pipelines that use the plugin are requeued by the manager on every
+ * plugin change; a change applies to their next Pods, never to running ones.
+ */
+import type { KubeClient } from '../apply/kube-client.js';
+import { isNotFound } from '../apply/kube-client.js';
+import { mergePatch } from '../apply/merge-patch.js';
+import type { Clock } from '../clock.js';
+import { mergeConditions } from '../conditions.js';
+import type { Leadership } from '../leadership/leadership.js';
+import type { PluginObject } from '../objects.js';
+import { pluginProblem } from '../pipeline/validation.js';
+import type { ReconcileResult } from '../reconcile/errors.js';
+import type { Cache } from '../pipeline/reconciler.js';
+import type { FlexPluginStatus } from '../../api/v1alpha1/index.js';
+
+export interface PluginReconcilerDeps {
+  readonly plugins: Cache<PluginObject>;
+  readonly kube: KubeClient;
+  readonly leadership: Leadership;
+  readonly clock: Clock;
+}
+
+/** The status a plugin should have (pure). */
+export function pluginStatus(plugin: PluginObject, now: number): FlexPluginStatus {
+  const problem = pluginProblem(plugin);
+  const ready = problem
+    ? { type: 'Ready', status: 'False' as const, reason: problem.reason, message: problem.message }
+    : {
+        type: 'Ready',
+        status: 'True' as const,
+        reason: 'Valid',
+        message: 'The plugin can be used by pipelines.',
+      };
+  const generation = plugin.metadata.generation;
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(plugin.status?.conditions, [ready], generation, now),
+  };
+}
+
+export class PluginReconciler {
+  constructor(private readonly deps: PluginReconcilerDeps) {}
+
+  readonly reconcile = async (key: string): Promise<ReconcileResult | void> => {
+    const plugin = this.deps.plugins.get(key);
+    if (!plugin || !this.deps.leadership.isLeader()) return;
+    const status = pluginStatus(plugin, this.deps.clock.now());
+    const patch = mergePatch(plugin.status ?? {}, JSON.parse(JSON.stringify(status)));
+    if (patch === undefined) return;
+    const { namespace, name } = plugin.metadata;
+    try {
+      await this.deps.kube.patch(
+        `/apis/flexcore.io/v1alpha1/namespaces/${namespace}/flexplugins/${name}/status`,
+        {
+          status: patch,
+        },
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  };
+}

@@ -1,0 +1,31 @@
+/** Queries of the read models (flexcore_read) and fences that the engine needs. */
+import { prepared, type Queryable } from './sql.js';
+
+export class ReadModels {
+  constructor(private readonly db: Queryable) {}
+
+  /** The newest fencing token accepted for `fence`, 0 when none. */
+  async newestToken(fence: string): Promise<number> {
+    const q = prepared('newest-token', [fence]);
+    const { rows } = await this.db.query<{ token: string }>(q.text, q.values);
+    return Number(rows[0]?.token ?? 0);
+  }
+
+  /**
+   * The Singer state a tap should resume from: the partial state a later failed run left
+   * (what its target had committed), else the last succeeded run's state.
+   */
+  async singerState(stateId: string): Promise<Record<string, unknown> | undefined> {
+    const q = prepared('singer-state', [stateId]);
+    const { rows } = await this.db.query<{
+      state: Record<string, unknown> | null;
+      state_at: Date | null;
+      partial_state: Record<string, unknown> | null;
+      partial_at: Date | null;
+    }>(q.text, q.values);
+    const row = rows[0];
+    if (!row) return undefined;
+    const partialIsNewer = row.partial_state && (!row.state_at || (row.partial_at ?? 0) > row.state_at);
+    return (partialIsNewer ? row.partial_state : row.state) ?? undefined;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Benchmark: N one-step pipelines applied at once on the local plane (kwok completes Pods at
+ * once), against the raw limit measured in the same run: a client-node loop creating N plain
+ * Pods at full concurrency. Reports create → Pod p50/p99, create → run Succeeded p50/p99,
+ * Pods created per second (and as a ratio of raw), the controller's peak RSS (VmHWM of its
+ * process) and Kubernetes API requests per pipeline (its rest_client_requests_total).
+ *
+ *   node --import tsx test/bench/engine.ts [N=500] [N2 ...]
+ *
+ * BENCH_QPS / BENCH_BURST set the controller's client-side rate limit (default 0: none, so
+ * the engine itself is measured); BENCH_WORKERS its reconcile workers (default 8).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { KubeClient } from '../../controller/apply/kube-client.js';
+import { Informer } from '../../controller/kube/informer.js';
+import { silentLogger } from '../../controller/log.js';
+import { ControlPlane } from '../../hack/plane/control-plane.js';
+import { createRestrictedNamespace, installCrds } from '../../hack/plane/setup.js';
+import { startPostgres } from '../../hack/services/postgres.js';
+import { freePort } from '../../hack/plane/ports.js';
+
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
+const SIZES = sizes.length ? sizes : [500];
+const CONCURRENCY = 64;
+
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+};
+
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+function plainPod(name: string): V1Pod {
+  return {
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'main',
+          image: 'example.com/raw:1',
+          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'] },
+            readOnlyRootFilesystem: true,
+          },
+        },
+      ],
+    },
+  };
+}
+
+async function rawRate(plane: ControlPlane, n: number): Promise<number> {
+  const ns = `raw-${n}`;
+  await createRestrictedNamespace(plane, ns);
+  const core = plane.kubeConfig().makeApiClient(CoreV1Api);
+  const names = Array.from({ length: n }, (_, i) => `raw-${i}`);
+  const t0 = performance.now();
+  await pool(names, CONCURRENCY, async (name) => {
+    await core.createNamespacedPod({ namespace: ns, body: plainPod(name) });
+  });
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function scrape(port: number): Promise<{ requests: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const requests = text
+    .split('\n')
+    .filter((l) => l.startsWith('rest_client_requests_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  return { requests };
+}
+
+interface Figures {
+  createToPodP50: number;
+  createToPodP99: number;
+  createToSucceededP50: number;
+  createToSucceededP99: number;
+  /** N / (last Pod seen − first pipeline create sent). */
+  podsPerSecond: number;
+  peakRssMiB: number;
+  apiRequestsPerPipeline: number;
+}
+
+async function flexcoreRun(plane: ControlPlane, databaseUrl: string, n: number): Promise<Figures> {
+  const ns = `flex-${n}`;
+  await createRestrictedNamespace(plane, ns);
+  const kc = plane.kubeConfig();
+  const kube = new KubeClient(kc, { qps: 0 });
+  await kube.create(`/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexplugins`, {
+    apiVersion: 'flexcore.io/v1alpha1',
+    kind: 'FlexPlugin',
+    metadata: { name: 'work' },
+    spec: { type: 'utility', image: 'example.com/work:1', command: ['work'] },
+  });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['controller/cli/flexcore.mjs', 'controller'], {
+    env: {
+      ...process.env,
+      KUBECONFIG: plane.kubeconfigPath,
+      DATABASE_URL: databaseUrl,
+      WATCH_NAMESPACE: ns,
+      FLEXCORE_PORT: String(port),
+      FLEXCORE_KUBE_QPS: process.env.BENCH_QPS ?? '0',
+      FLEXCORE_KUBE_BURST: process.env.BENCH_BURST ?? '100',
+      FLEXCORE_WORKERS: process.env.BENCH_WORKERS ?? '8',
+      LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 600) throw new Error('the controller did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const created = new Map<string, number>();
+  const podSeen = new Map<string, number>();
+  const succeeded = new Map<string, number>();
+  const pods = new Informer<V1Pod>({
+    kubeConfig: kc,
+    path: `/api/v1/namespaces/${ns}/pods`,
+    logger: silentLogger,
+    resyncMs: 0,
+  });
+  const onPod = (p: Readonly<V1Pod>): void => {
+    const name = p.metadata?.labels?.['flexcore.io/pipeline'];
+    if (name && !podSeen.has(name)) podSeen.set(name, performance.now());
+  };
+  pods.onAdd(onPod).onUpdate((_, p) => onPod(p));
+  type P = { metadata: { name: string }; status?: { phase?: string } };
+  const pipelines = new Informer<P & { apiVersion: string; kind: string }>({
+    kubeConfig: kc,
+    path: `/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines`,
+    logger: silentLogger,
+    resyncMs: 0,
+  });
+  const onPipeline = (p: Readonly<P>): void => {
+    if (p.status?.phase === 'Succeeded' && !succeeded.has(p.metadata.name))
+      succeeded.set(p.metadata.name, performance.now());
+  };
+  pipelines.onAdd(onPipeline).onUpdate((_, p) => onPipeline(p));
+  await Promise.all([pods.start(), pipelines.start()]);
+  const before = await scrape(port);
+
+  const names = Array.from({ length: n }, (_, i) => `p-${i}`);
+  const t0 = performance.now();
+  await pool(names, CONCURRENCY, async (name) => {
+    const start = performance.now();
+    await kube.create(`/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines`, {
+      apiVersion: 'flexcore.io/v1alpha1',
+      kind: 'FlexPipeline',
+      metadata: { name },
+      spec: { steps: [{ name: 'only', plugin: 'work' }] },
+    });
+    created.set(name, start);
+  });
+  while (succeeded.size < n) {
+    if (performance.now() - t0 > 15 * 60_000)
+      throw new Error(`only ${succeeded.size}/${n} succeeded after 15 min`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const after = await scrape(port);
+  const hwm =
+    Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  child.kill('SIGTERM');
+  await exited;
+  await Promise.all([pods.stop(), pipelines.stop()]);
+
+  const toPod = names.map((x) => podSeen.get(x)! - created.get(x)!);
+  const toDone = names.map((x) => succeeded.get(x)! - created.get(x)!);
+  const lastPod = Math.max(...podSeen.values());
+  return {
+    createToPodP50: percentile(toPod, 50),
+    createToPodP99: percentile(toPod, 99),
+    createToSucceededP50: percentile(toDone, 50),
+    createToSucceededP99: percentile(toDone, 99),
+    podsPerSecond: n / ((lastPod - t0) / 1000),
+    peakRssMiB: hwm,
+    apiRequestsPerPipeline: (after.requests - before.requests) / n,
+  };
+}
+
+const plane = await ControlPlane.start();
+const pg = await startPostgres();
+try {
+  await installCrds(plane);
+  for (const n of SIZES) {
+    const raw = await rawRate(plane, n);
+    const flex = await flexcoreRun(plane, await pg.createDatabase(), n);
+    const row = { n, rawPodsPerSecond: raw, ...flex, ratio: flex.podsPerSecond / raw };
+    console.log(JSON.stringify(row));
+    console.log(
+      `N=${n}: create→Pod p50 ${row.createToPodP50.toFixed(0)} ms, p99 ${row.createToPodP99.toFixed(0)} ms; ` +
+        `create→Succeeded p50 ${row.createToSucceededP50.toFixed(0)} ms, p99 ${row.createToSucceededP99.toFixed(0)} ms; ` +
+        `Pods/s ${row.podsPerSecond.toFixed(1)} vs raw ${raw.toFixed(1)} (ratio ${row.ratio.toFixed(2)}); ` +
+        `peak RSS ${row.peakRssMiB.toFixed(0)} MiB; API requests/pipeline ${row.apiRequestsPerPipeline.toFixed(1)}`,
+    );
+  }
+} finally {
+  await pg.stop();
+  await plane.stop();
+}

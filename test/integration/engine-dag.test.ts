@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
+import { pipelineStream } from '../../controller/pipeline/naming.js';
+import { eventually, startEngine, type Engine } from './support/engine.js';
+import { fake, pipeline, plugin } from './support/manifests.js';
+
+type WithStatus = { metadata: { uid: string }; status?: FlexPipelineStatus };
+
+describe('engine: a DAG run', function () {
+  this.timeout(120_000);
+  let engine: Engine;
+  before(async () => {
+    engine = await startEngine({ prefix: 'dag' });
+  });
+  after(async () => engine?.stop());
+
+  it('runs a 3-step DAG with a parallel branch in order and records a complete event stream', async () => {
+    await engine.apply(
+      plugin('work'),
+      pipeline('dag', {
+        steps: [
+          { name: 'extract', plugin: 'work', podMetadata: fake(0, '1s') },
+          { name: 'left', plugin: 'work', dependsOn: ['extract'], podMetadata: fake(0, '1s') },
+          { name: 'right', plugin: 'work', dependsOn: ['extract'], podMetadata: fake(0, '2s') },
+          { name: 'join', plugin: 'work', dependsOn: ['left', 'right'], podMetadata: fake() },
+        ],
+      }),
+    );
+    const p = await eventually(
+      async () => {
+        const p = await engine.get<WithStatus>('flexpipeline', 'dag');
+        return p.status?.phase === 'Succeeded' && p;
+      },
+      60_000,
+      'the run to succeed',
+    );
+    const steps = p.status!.lastRun!.steps!;
+    expect(steps.map((s) => [s.name, s.phase])).to.deep.equal([
+      ['extract', 'Succeeded'],
+      ['left', 'Succeeded'],
+      ['right', 'Succeeded'],
+      ['join', 'Succeeded'],
+    ]);
+    const events = await engine.manager.store.readStream(pipelineStream(p.metadata.uid));
+    const kinds = events.map((e) => `${e.type}${typeof e.data.step === 'string' ? `:${e.data.step}` : ''}`);
+    expect(kinds[0]).to.equal('RunStarted');
+    expect(kinds[kinds.length - 1]).to.equal('RunFinished');
+    const at = (k: string): number => kinds.indexOf(k);
+    expect(at('StepAttemptFinished:extract')).to.be.lessThan(at('StepAttemptScheduled:left'));
+    expect(at('StepAttemptFinished:extract')).to.be.lessThan(at('StepAttemptScheduled:right'));
+    expect(at('StepAttemptFinished:left')).to.be.lessThan(at('StepAttemptScheduled:join'));
+    expect(at('StepAttemptFinished:right')).to.be.lessThan(at('StepAttemptScheduled:join'));
+    for (const s of ['extract', 'left', 'right', 'join']) {
+      expect(
+        kinds.filter((k) => k === `StepAttemptScheduled:${s}`),
+        s,
+      ).to.have.length(1);
+      expect(
+        kinds.filter((k) => k === `StepAttemptFinished:${s}`),
+        s,
+      ).to.have.length(1);
+      expect(
+        kinds.filter((k) => k === `LogTailCaptured:${s}`),
+        s,
+      ).to.have.length(1);
+    }
+    // left and right overlapped: right started before left finished.
+    const time = (type: string, step: string): number =>
+      Date.parse(String(events.find((e) => e.type === type && e.data.step === step)!.data.at));
+    expect(time('StepAttemptStarted', 'right')).to.be.lessThan(time('StepAttemptFinished', 'left'));
+  });
+});
