@@ -12,6 +12,12 @@ export type Stored<T extends { metadata: unknown }> = Omit<T, 'metadata'> & { me
 export type PipelineObject = Stored<FlexPipeline>;
 export type PluginObject = Stored<FlexPlugin>;
 
+/** What a reconciler reads objects from: an informer's cache. */
+export interface Cache<T> {
+  get(key: string): Readonly<T> | undefined;
+  list(): readonly Readonly<T>[];
+}
+
 /** `namespace/name`, the work-queue key of a namespaced object. */
 export function keyOf(meta: { namespace?: string; name?: string }): string {
   return `${meta.namespace ?? ''}/${meta.name ?? ''}`;

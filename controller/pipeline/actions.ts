@@ -147,6 +147,11 @@ export class PipelineActions {
         'apply',
       );
     }
+    // A first generation never had other steps: nothing stale to look for.
+    if ((p.metadata.generation ?? 1) <= 1) {
+      this.policiesApplied.add(key);
+      return;
+    }
     const selector = `${MANAGED_BY.key}=${MANAGED_BY.value},${LABELS.pipelineUid}=${p.metadata.uid}`;
     const existing = await this.kube.get<{ items: V1NetworkPolicy[] }>(
       `${netpol(ns)}?labelSelector=${encodeURIComponent(selector)}`,

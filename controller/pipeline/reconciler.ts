@@ -11,7 +11,7 @@ import { isNotFound, type KubeClient } from '../apply/kube-client.js';
 import { mergePatch } from '../apply/merge-patch.js';
 import type { Leadership } from '../leadership/leadership.js';
 import type { Logger } from '../log.js';
-import { keyOf, type PipelineObject, type PluginObject } from '../objects.js';
+import { keyOf, type Cache, type PipelineObject, type PluginObject } from '../objects.js';
 import { RequeueAfterError, TransientError, type ReconcileResult } from '../reconcile/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { isUnavailable } from '../store/errors.js';
@@ -26,11 +26,6 @@ import type { Action, Plan, PodLogs } from './plan.js';
 import { planPipeline } from './planner.js';
 import { computeStatus } from './status.js';
 import { pipelineProblem } from './validation.js';
-
-export interface Cache<T> {
-  get(key: string): Readonly<T> | undefined;
-  list(): readonly Readonly<T>[];
-}
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -68,8 +63,14 @@ export class PipelineReconciler {
     const p = structuredClone(cached) as PipelineObject; // never mutate the informer's copy
     const finalizers = p.metadata.finalizers ?? [];
     if (!p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) {
-      await this.setFinalizers(p, [...finalizers, FINALIZER]);
-      return; // the update brings us back
+      // Go on with the object as patched, rather than waiting for the informer to bring it back.
+      const patched = await this.setFinalizers(p, [...finalizers, FINALIZER]);
+      if (!patched) return;
+      p.metadata = {
+        ...p.metadata,
+        finalizers: patched.metadata.finalizers,
+        resourceVersion: patched.metadata.resourceVersion,
+      };
     }
     if (p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) return;
     try {
@@ -205,15 +206,17 @@ export class PipelineReconciler {
     this.deps.histories.forget(pipelineStream(p.metadata.uid));
   }
 
-  private async setFinalizers(p: PipelineObject, finalizers: string[]): Promise<void> {
+  /** Sets the finalizers; the patched object, or undefined when the pipeline is gone. */
+  private async setFinalizers(p: PipelineObject, finalizers: string[]): Promise<PipelineObject | undefined> {
     const { namespace, name, resourceVersion } = p.metadata;
     try {
       // resourceVersion makes it a compare-and-swap: another writer's finalizer is never lost.
-      await this.deps.kube.patch(pipelinePath(namespace, name), {
+      return await this.deps.kube.patch<PipelineObject>(pipelinePath(namespace, name), {
         metadata: { finalizers, resourceVersion },
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      return undefined;
     }
   }
 

@@ -17,12 +17,14 @@ export interface Invalid {
   readonly message: string;
 }
 
-function schemaProblem(p: PipelineObject): Invalid | undefined {
+/** The first schema problem of a stored object (status and server metadata left out). */
+function firstSchemaProblem(o: PipelineObject | PluginObject): Invalid | undefined {
+  const { apiVersion, kind, spec, metadata } = o;
   const verdict = validateManifest({
-    apiVersion: p.apiVersion,
-    kind: p.kind,
-    metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
-    spec: p.spec,
+    apiVersion,
+    kind,
+    spec,
+    metadata: { name: metadata.name, namespace: metadata.namespace },
   });
   const first = verdict.kind === 'checked' ? verdict.problems[0] : undefined;
   if (!first) return undefined;
@@ -32,14 +34,7 @@ function schemaProblem(p: PipelineObject): Invalid | undefined {
 
 /** Problems of one plugin on its own (also its Ready condition). */
 export function pluginProblem(plugin: PluginObject): Invalid | undefined {
-  const verdict = validateManifest({
-    apiVersion: plugin.apiVersion,
-    kind: plugin.kind,
-    metadata: { name: plugin.metadata.name, namespace: plugin.metadata.namespace },
-    spec: plugin.spec,
-  });
-  const first = verdict.kind === 'checked' ? verdict.problems[0] : undefined;
-  return first && { reason: 'InvalidSpec', message: `${first.path}: ${first.message}` };
+  return firstSchemaProblem(plugin);
 }
 
 type Config = { config?: Record<string, unknown>; configFrom?: Step['configFrom'] };
@@ -114,7 +109,7 @@ export function pipelineProblem(
   p: PipelineObject,
   plugins: ReadonlyMap<string, PluginObject>,
 ): Invalid | undefined {
-  const schema = schemaProblem(p);
+  const schema = firstSchemaProblem(p);
   if (schema) return schema;
   for (const step of p.spec.steps) {
     const problem = stepProblem(step, plugins);

@@ -9,10 +9,9 @@ import { mergePatch } from '../apply/merge-patch.js';
 import type { Clock } from '../clock.js';
 import { mergeConditions } from '../conditions.js';
 import type { Leadership } from '../leadership/leadership.js';
-import type { PluginObject } from '../objects.js';
+import type { Cache, PluginObject } from '../objects.js';
 import { pluginProblem } from '../pipeline/validation.js';
 import type { ReconcileResult } from '../reconcile/errors.js';
-import type { Cache } from '../pipeline/reconciler.js';
 import type { FlexPluginStatus } from '../../api/v1alpha1/index.js';
 
 export interface PluginReconcilerDeps {

@@ -13,6 +13,7 @@ import {
 } from '../../controller/reconcile/errors.js';
 import { reconcileMetrics } from '../../controller/reconcile/metrics.js';
 import { FakeClock, settle } from './support/fake-clock.js';
+import { sample } from './support/metrics.js';
 
 interface Harness {
   readonly clock: FakeClock;
@@ -28,21 +29,6 @@ function harness(reconcile: Reconcile, workers = 1, logger: Logger = silentLogge
   const metrics = reconcileMetrics(registry);
   const controller = new Controller({ name: 'pipelines', reconcile, queue, workers, logger, metrics, clock });
   return { clock, registry, queue, controller };
-}
-
-async function sample(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string>,
-  series = name,
-): Promise<number | undefined> {
-  const data = await registry.getSingleMetric(name)?.get();
-  const match = data?.values.find(
-    (v) =>
-      ((v as { metricName?: string }).metricName ?? name) === series &&
-      Object.entries(labels).every(([k, want]) => v.labels[k] === want),
-  );
-  return match?.value;
 }
 
 const ctl = { controller: 'pipelines' };

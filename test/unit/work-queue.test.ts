@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { queueMetrics } from '../../controller/kube/queue-metrics.js';
 import { WorkQueue } from '../../controller/kube/work-queue.js';
 import { FakeClock, settle } from './support/fake-clock.js';
+import { sample } from './support/metrics.js';
 
 function newQueue(clock = new FakeClock(), registry?: Registry, name = 'test'): WorkQueue {
   return new WorkQueue({ name, clock, metrics: registry ? queueMetrics(registry) : undefined });
@@ -28,21 +29,6 @@ async function drainReady(queue: WorkQueue): Promise<string[]> {
     queue.done(key);
   }
   return keys;
-}
-
-async function sample(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string>,
-  series = name,
-): Promise<number | undefined> {
-  const data = await registry.getSingleMetric(name)?.get();
-  const match = data?.values.find(
-    (v) =>
-      ((v as { metricName?: string }).metricName ?? name) === series &&
-      Object.entries(labels).every(([k, want]) => v.labels[k] === want),
-  );
-  return match?.value;
 }
 
 describe('work queue', () => {
