@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineStream } from '../../controller/pipeline/naming.js';
+import { startHealthServer } from '../../controller/server/health-server.js';
 import { eventually, startEngine, type Engine } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 
@@ -68,5 +69,33 @@ describe('engine: a DAG run', function () {
     const time = (type: string, step: string): number =>
       Date.parse(String(events.find((e) => e.type === type && e.data.step === step)!.data.at));
     expect(time('StepAttemptStarted', 'right')).to.be.lessThan(time('StepAttemptFinished', 'left'));
+  });
+
+  it('serves /healthz, /readyz and /metrics with controller-runtime names', async () => {
+    const server = await startHealthServer(engine.manager, engine.manager.registry, 0, '127.0.0.1');
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      expect((await fetch(`${base}/healthz`)).status).to.equal(200);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.include({ ready: true });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).to.match(
+        /^controller_runtime_reconcile_total\{controller="flexpipeline",result="success"\} [1-9]/m,
+      );
+      for (const name of [
+        'controller_runtime_reconcile_time_seconds_bucket',
+        'controller_runtime_active_workers',
+        'workqueue_depth',
+        'workqueue_adds_total',
+        'workqueue_queue_duration_seconds_bucket',
+        'rest_client_requests_total',
+        'flexcore_event_store_append_duration_seconds_bucket',
+      ]) {
+        expect(metrics, name).to.include(`${name}{`);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

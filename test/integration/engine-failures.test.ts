@@ -185,4 +185,32 @@ describe('engine: failures, retries, timeouts, cancel', function () {
     const pods = await engine.kubectl(['get', 'pods', '-o', 'name']);
     expect(pods).to.not.match(/cyclic|orphan/);
   });
+
+  it('stops the running Pods of a deleted pipeline, records it, then lets the pipeline go', async () => {
+    await engine.apply(
+      pipeline('doomed', { steps: [{ name: 'long', plugin: 'work', podMetadata: fake(0, '1h') }] }),
+    );
+    await runningPod(engine, 'doomed-g1-long-1');
+    const p = await engine.get<Pipeline>('flexpipeline', 'doomed');
+    expect((p as { metadata: { finalizers?: string[] } }).metadata.finalizers).to.include(
+      'flexcore.io/stop-runs',
+    );
+    await engine.kubectl(['delete', 'flexpipeline', 'doomed', '--wait=false']);
+    await eventually(
+      async () => !(await engine.kubectl(['get', 'flexpipelines', '-o', 'name'])).includes('doomed'),
+      30_000,
+      'the pipeline to go',
+    );
+    const types = (await events(p)).map(
+      (e) => `${e.type}:${typeof e.data.phase === 'string' ? e.data.phase : ''}`,
+    );
+    expect(types).to.include.members([
+      'StepAttemptFinished:Cancelled',
+      'RunFinished:Cancelled',
+      'PipelineDeleted:',
+    ]);
+    await eventually(
+      async () => !(await engine.kubectl(['get', 'pods', '-o', 'name'])).includes('doomed-g1-long-1'),
+    );
+  });
 });
