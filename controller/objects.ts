@@ -22,9 +22,3 @@ export interface Cache<T> {
 export function keyOf(meta: { namespace?: string; name?: string }): string {
   return `${meta.namespace ?? ''}/${meta.name ?? ''}`;
 }
-
-/** Splits a `namespace/name` key. */
-export function splitKey(key: string): { namespace: string; name: string } {
-  const i = key.indexOf('/');
-  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}

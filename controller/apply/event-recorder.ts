@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
-import { isAlreadyExists, type KubeClient } from './kube-client.js';
+import { isAlreadyExists } from '../kube/api-status-error.js';
+import type { KubeClient } from './kube-client.js';
 
 export const REPORTING_CONTROLLER = 'flexcore.io/controller';
 

@@ -7,30 +7,8 @@ import { Agent, request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
+import { ApiStatusError, apiStatusError } from '../kube/api-status-error.js';
 import { TokenBucketRateLimiter } from '../kube/rate-limiter.js';
-
-/** An error answer of the apiserver, with its HTTP code and Status reason. */
-export class KubeApiError extends Error {
-  override name = 'KubeApiError';
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(`${method} ${path}: ${code} ${reason}: ${message}`);
-  }
-}
-
-export function isKubeError(err: unknown, code: number): boolean {
-  return err instanceof Error && err.name === 'KubeApiError' && (err as KubeApiError).code === code;
-}
-
-export const isNotFound = (err: unknown): boolean => isKubeError(err, 404);
-export const isAlreadyExists = (err: unknown): boolean =>
-  isKubeError(err, 409) && (err as KubeApiError).reason === 'AlreadyExists';
-export const isConflict = (err: unknown): boolean => isKubeError(err, 409);
 
 export interface KubeClientOptions {
   /** Sustained requests per second (client-go's QPS); 0 disables the limit. */
@@ -154,15 +132,14 @@ function send(
   });
 }
 
-function toError(method: string, path: string, code: number, payload: string): KubeApiError {
-  let reason = 'Unknown';
-  let message = payload.slice(0, 500);
+/** The apiserver's Status (code and reason), with the request it answered in the message. */
+function toError(method: string, path: string, code: number, payload: string): ApiStatusError {
+  let status: unknown;
   try {
-    const status = JSON.parse(payload) as { reason?: string; message?: string };
-    reason = status.reason ?? reason;
-    message = status.message ?? message;
+    status = JSON.parse(payload);
   } catch {
-    // Not a Status object (e.g. a proxy error page): keep the text.
+    status = { message: payload.slice(0, 500) }; // not a Status object (e.g. a proxy's error page)
   }
-  return new KubeApiError(method, path, code, reason, message);
+  const e = apiStatusError(status, code);
+  return new ApiStatusError(e.code, e.reason, `${method} ${path}: ${code} ${e.reason ?? ''}: ${e.message}`);
 }

@@ -46,3 +46,13 @@ export function isApiStatusError(err: unknown): err is ApiStatusError {
 export function isGone(err: unknown): boolean {
   return isApiStatusError(err) && err.code === 410;
 }
+
+/** 404: the object is not there (a delete of something already gone counts as done). */
+export function isNotFound(err: unknown): boolean {
+  return isApiStatusError(err) && err.code === 404;
+}
+
+/** 409 AlreadyExists: a create of a deterministic name that is already there counts as done. */
+export function isAlreadyExists(err: unknown): boolean {
+  return isApiStatusError(err) && err.code === 409 && err.reason === 'AlreadyExists';
+}

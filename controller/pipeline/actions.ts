@@ -5,7 +5,8 @@
  */
 import type { V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { FlexPipeline, FlexPlugin, Step } from '../../api/v1alpha1/index.js';
-import { isAlreadyExists, isNotFound, type KubeClient } from '../apply/kube-client.js';
+import type { KubeClient } from '../apply/kube-client.js';
+import { isAlreadyExists, isNotFound } from '../kube/api-status-error.js';
 import type { Logger } from '../log.js';
 import type { PipelineObject, PluginObject } from '../objects.js';
 import { RequeueAfterError, TerminalError } from '../reconcile/errors.js';

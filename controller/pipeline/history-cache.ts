@@ -4,8 +4,7 @@
  * the truth: a history is never advanced by anything but what was read back or appended.
  */
 import type { EventStore } from '../store/event-store.js';
-import type { NewEvent } from '../store/recorded-event.js';
-import { applyEvent, emptyHistory, foldHistory, type History } from './history.js';
+import { emptyHistory, foldHistory, type History } from './history.js';
 
 const PAGE = 1000;
 
@@ -26,32 +25,17 @@ export class HistoryCache {
     return history;
   }
 
-  /** Folds events just appended at `positions` (from `fromVersion` on) into the cached history. */
-  recordAppended(
-    stream: string,
-    base: History,
-    events: readonly NewEvent[],
-    positions: readonly number[],
-  ): History {
-    const history = structuredClone(base);
-    events.forEach((e, i) =>
-      applyEvent(history, {
-        type: e.type,
-        data: e.data,
-        recordedAt: new Date(typeof e.data.at === 'string' ? e.data.at : Date.now()),
-        streamVersion: base.version + 1 + i,
-        position: positions[i] ?? 0,
-      }),
-    );
+  /**
+   * Keeps a plan's history as the stream's once its events are recorded: the plan folded them
+   * already, so only the position of the last one is new.
+   */
+  remember(stream: string, planned: History, lastPosition: number): History {
+    const history = { ...planned, lastPosition };
     this.histories.set(stream, history);
     return history;
   }
 
   forget(stream: string): void {
     this.histories.delete(stream);
-  }
-
-  get size(): number {
-    return this.histories.size;
   }
 }

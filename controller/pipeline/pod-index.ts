@@ -30,10 +30,4 @@ export class PodIndex {
   podsOf(uid: string): V1Pod[] {
     return [...(this.byPipeline.get(uid)?.values() ?? [])];
   }
-
-  get size(): number {
-    let n = 0;
-    for (const pods of this.byPipeline.values()) n += pods.size;
-    return n;
-  }
 }

@@ -7,7 +7,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../apply/event-recorder.js';
-import { isNotFound, type KubeClient } from '../apply/kube-client.js';
+import type { KubeClient } from '../apply/kube-client.js';
+import { isNotFound } from '../kube/api-status-error.js';
 import { mergePatch } from '../apply/merge-patch.js';
 import type { Leadership } from '../leadership/leadership.js';
 import type { Logger } from '../log.js';
@@ -76,8 +77,8 @@ export class PipelineReconciler {
     try {
       return await this.converge(p);
     } catch (err) {
-      if (isUnavailable(err) || (err as Error).name === 'StoreUnavailableError') {
-        throw new RequeueAfterError(`event store unavailable: ${(err as Error).message}`, STORE_RETRY_MS, {
+      if (isUnavailable(err)) {
+        throw new RequeueAfterError(`unreachable, retrying: ${(err as Error).message}`, STORE_RETRY_MS, {
           cause: err,
         });
       }
@@ -163,7 +164,7 @@ export class PipelineReconciler {
       return this.deps.histories.load(stream);
     }
     this.deps.failpoints?.hit('after-append');
-    return this.deps.histories.recordAppended(stream, history, plan.events, result.positions);
+    return this.deps.histories.remember(stream, plan.history, result.positions[result.positions.length - 1]!);
   }
 
   private async act(

@@ -4,7 +4,7 @@
  * plugin change; a change applies to their next Pods, never to running ones.
  */
 import type { KubeClient } from '../apply/kube-client.js';
-import { isNotFound } from '../apply/kube-client.js';
+import { isNotFound } from '../kube/api-status-error.js';
 import { mergePatch } from '../apply/merge-patch.js';
 import type { Clock } from '../clock.js';
 import { mergeConditions } from '../conditions.js';

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { restrictedPod } from '../integration/support/pods.js';
 import { KubeClient } from '../../controller/apply/kube-client.js';
 import { Informer } from '../../controller/kube/informer.js';
 import { silentLogger } from '../../controller/log.js';
@@ -42,29 +43,6 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   );
 }
 
-function plainPod(name: string): V1Pod {
-  return {
-    metadata: { name },
-    spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'main',
-          image: 'example.com/raw:1',
-          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ['ALL'] },
-            readOnlyRootFilesystem: true,
-          },
-        },
-      ],
-    },
-  };
-}
-
 async function rawRate(plane: ControlPlane, n: number): Promise<number> {
   const ns = `raw-${n}`;
   await createRestrictedNamespace(plane, ns);
@@ -72,7 +50,7 @@ async function rawRate(plane: ControlPlane, n: number): Promise<number> {
   const names = Array.from({ length: n }, (_, i) => `raw-${i}`);
   const t0 = performance.now();
   await pool(names, CONCURRENCY, async (name) => {
-    await core.createNamespacedPod({ namespace: ns, body: plainPod(name) });
+    await core.createNamespacedPod({ namespace: ns, body: restrictedPod(name) });
   });
   return n / ((performance.now() - t0) / 1000);
 }

@@ -1,42 +1,10 @@
 import { expect } from 'chai';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { KWOK_ANNOTATIONS, type ControlPlane } from '../../hack/plane/control-plane.js';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import { rejection } from './support/async.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
-
-function sandboxedPod(name: string, annotations: Record<string, string> = {}): V1Pod {
-  return {
-    metadata: { name, annotations },
-    spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'main',
-          image: 'example.com/plugin:1',
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        },
-      ],
-    },
-  };
-}
-
-async function waitForPhase(
-  core: CoreV1Api,
-  namespace: string,
-  name: string,
-  phases: string[],
-): Promise<V1Pod> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const pod = await core.readNamespacedPod({ name, namespace });
-    if (phases.includes(pod.status?.phase ?? '')) return pod;
-    if (Date.now() > deadline) throw new Error(`pod ${name} still ${pod.status?.phase} after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { finished, restrictedPod, waitForPod } from './support/pods.js';
 
 describe('ControlPlane.restart (fault injection)', function () {
   this.timeout(120_000);
@@ -68,8 +36,8 @@ describe('ControlPlane.restart (fault injection)', function () {
     const cm = await core.readNamespacedConfigMap({ name: 'before', namespace: ns });
     expect(cm.data).to.deep.equal({ written: 'before the restart' });
     // The rest of the plane reconnects: a new Pod is scheduled and kwok completes it.
-    await core.createNamespacedPod({ namespace: ns, body: sandboxedPod('after-api-restart') });
-    const pod = await waitForPhase(core, ns, 'after-api-restart', ['Succeeded', 'Failed']);
+    await core.createNamespacedPod({ namespace: ns, body: restrictedPod('after-api-restart') });
+    const pod = await waitForPod(core, ns, 'after-api-restart', finished);
     expect(pod.status?.phase).to.equal('Succeeded');
     expect(await plane.readLog('kube-apiserver')).to.include('--- restarted by the harness at ');
   });
@@ -77,14 +45,14 @@ describe('ControlPlane.restart (fault injection)', function () {
   it('kills kwok and starts it again: Pods running across it or made meanwhile complete, logs stay', async () => {
     await core.createNamespacedPod({
       namespace: ns,
-      body: sandboxedPod('across', { [KWOK_ANNOTATIONS.duration]: '2s' }),
+      body: restrictedPod('across', { annotations: { [KWOK_ANNOTATIONS.duration]: '2s' } }),
     });
-    await waitForPhase(core, ns, 'across', ['Running']);
+    await waitForPod(core, ns, 'across', (p) => p.status?.phase === 'Running');
     await plane.setPodLogs(ns, 'across', 'main', 'logged before kwok restarted\n');
     const old = plane.component('kwok')!;
     const restarting = plane.restart('kwok', { kill: true, downMs: 1000 });
     expect(await old.waitForExit()).to.equal(128); // killed by a signal
-    await core.createNamespacedPod({ namespace: ns, body: sandboxedPod('meanwhile') });
+    await core.createNamespacedPod({ namespace: ns, body: restrictedPod('meanwhile') });
     // Nobody plays the kubelet while kwok is down.
     await new Promise((r) => setTimeout(r, 500));
     const waiting = await core.readNamespacedPod({ name: 'meanwhile', namespace: ns });
@@ -94,7 +62,7 @@ describe('ControlPlane.restart (fault injection)', function () {
     expect(next.pid).to.not.equal(old.pid);
     expect(plane.component('kwok')).to.equal(next);
     for (const name of ['across', 'meanwhile']) {
-      const pod = await waitForPhase(core, ns, name, ['Succeeded', 'Failed']);
+      const pod = await waitForPod(core, ns, name, finished);
       expect(pod.status?.phase, name).to.equal('Succeeded');
     }
     const log = await core.readNamespacedPodLog({ name: 'across', namespace: ns, container: 'main' });

@@ -1,42 +1,10 @@
 import { expect } from 'chai';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { FAKE_NODE, KWOK_ANNOTATIONS, type ControlPlane } from '../../hack/plane/control-plane.js';
 import { criLog } from '../../hack/plane/pod-logs.js';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
-
-function sandboxedPod(name: string, containers: string[], annotations: Record<string, string> = {}): V1Pod {
-  return {
-    metadata: { name, annotations },
-    spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: containers.map((c) => ({
-        name: c,
-        image: 'example.com/plugin:1',
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-      })),
-    },
-  };
-}
-
-async function waitForPod(
-  core: CoreV1Api,
-  namespace: string,
-  name: string,
-  done: (pod: V1Pod) => boolean,
-): Promise<V1Pod> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const pod = await core.readNamespacedPod({ name, namespace });
-    if (done(pod)) return pod;
-    if (Date.now() > deadline) throw new Error(`pod ${name} still ${pod.status?.phase} after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const finished = (pod: V1Pod): boolean => ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '');
+import { finished, restrictedPod, waitForPod } from './support/pods.js';
 
 describe('Pod logs of kwok Pods, through the API', function () {
   this.timeout(120_000);
@@ -56,7 +24,10 @@ describe('Pod logs of kwok Pods, through the API', function () {
 
   it('reads what was set before the Pod existed, after it finished, whole and with tailLines', async () => {
     await plane.setPodLogs(ns, 'step', 'main', 'extracting users\nread 3 records\ndone\n');
-    await core.createNamespacedPod({ namespace: ns, body: sandboxedPod('step', ['main', 'target']) });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: restrictedPod('step', { containers: ['main', 'target'] }),
+    });
     const pod = await waitForPod(core, ns, 'step', finished);
     expect(pod.status?.phase).to.equal('Succeeded');
     expect(pod.spec?.nodeName).to.equal(FAKE_NODE);
@@ -96,7 +67,7 @@ describe('Pod logs of kwok Pods, through the API', function () {
   it('reads logs while the Pod is still Running', async () => {
     await core.createNamespacedPod({
       namespace: ns,
-      body: sandboxedPod('running', ['main'], { [KWOK_ANNOTATIONS.duration]: '60s' }),
+      body: restrictedPod('running', { annotations: { [KWOK_ANNOTATIONS.duration]: '60s' } }),
     });
     await waitForPod(core, ns, 'running', (p) => p.status?.phase === 'Running');
     await plane.setPodLogs(ns, 'running', 'main', 'still going\n');
@@ -104,8 +75,14 @@ describe('Pod logs of kwok Pods, through the API', function () {
   });
 
   it('reads a container nothing was set for as empty', async () => {
-    await core.createNamespacedPod({ namespace: ns, body: sandboxedPod('silent', ['main']) });
-    await core.createNamespacedPod({ namespace: ns, body: sandboxedPod('half', ['main', 'other']) });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: restrictedPod('silent', { containers: ['main'] }),
+    });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: restrictedPod('half', { containers: ['main', 'other'] }),
+    });
     await plane.setPodLogs(ns, 'half', 'main', 'only main\n');
     await waitForPod(core, ns, 'silent', finished);
     await waitForPod(core, ns, 'half', finished);

@@ -3,40 +3,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { FAKE_NODE, KWOK_ANNOTATIONS, type ControlPlane } from '../../hack/plane/control-plane.js';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
-
-function restrictedPod(name: string, annotations: Record<string, string>): V1Pod {
-  return {
-    metadata: { name, annotations },
-    spec: {
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'main',
-          image: 'example.com/plugin:1',
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-        },
-      ],
-    },
-  };
-}
-
-async function waitForPhase(core: CoreV1Api, ns: string, name: string, timeoutMs: number): Promise<V1Pod> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pod = await core.readNamespacedPod({ name, namespace: ns });
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return pod;
-    if (Date.now() > deadline)
-      throw new Error(`pod ${name} still ${pod.status?.phase} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { finished, restrictedPod, waitForPod } from './support/pods.js';
 
 describe('Pods on the local plane (Pod Security + kwok)', function () {
   this.timeout(120_000);
@@ -69,8 +36,8 @@ describe('Pods on the local plane (Pod Security + kwok)', function () {
   });
 
   it('admits a sandboxed Pod, which kwok runs and completes with exit code 0', async () => {
-    await core.createNamespacedPod({ namespace: ns, body: restrictedPod('ok', {}) });
-    const pod = await waitForPhase(core, ns, 'ok', 30_000);
+    await core.createNamespacedPod({ namespace: ns, body: restrictedPod('ok') });
+    const pod = await waitForPod(core, ns, 'ok', finished);
     expect(pod.spec?.nodeName).to.equal(FAKE_NODE);
     expect(pod.status?.phase).to.equal('Succeeded');
     expect(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).to.equal(0);
@@ -80,11 +47,13 @@ describe('Pods on the local plane (Pod Security + kwok)', function () {
     const t0 = Date.now();
     await core.createNamespacedPod({
       namespace: ns,
-      body: restrictedPod('fails', { [KWOK_ANNOTATIONS.exitCode]: '3', [KWOK_ANNOTATIONS.duration]: '2s' }),
+      body: restrictedPod('fails', {
+        annotations: { [KWOK_ANNOTATIONS.exitCode]: '3', [KWOK_ANNOTATIONS.duration]: '2s' },
+      }),
     });
     const running = await core.readNamespacedPod({ name: 'fails', namespace: ns });
     expect(running.status?.phase ?? 'Pending').to.be.oneOf(['Pending', 'Running']);
-    const pod = await waitForPhase(core, ns, 'fails', 30_000);
+    const pod = await waitForPod(core, ns, 'fails', finished);
     expect(pod.status?.phase).to.equal('Failed');
     const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
     expect(terminated?.exitCode).to.equal(3);
@@ -98,9 +67,9 @@ describe('Pods on the local plane (Pod Security + kwok)', function () {
   it('treats exit-code "0" as success', async () => {
     await core.createNamespacedPod({
       namespace: ns,
-      body: restrictedPod('zero', { [KWOK_ANNOTATIONS.exitCode]: '0' }),
+      body: restrictedPod('zero', { annotations: { [KWOK_ANNOTATIONS.exitCode]: '0' } }),
     });
-    const pod = await waitForPhase(core, ns, 'zero', 30_000);
+    const pod = await waitForPod(core, ns, 'zero', finished);
     expect(pod.status?.phase).to.equal('Succeeded');
   });
 

@@ -7,14 +7,7 @@ import { attemptLabels, mergePodMetadata, namespaceOf, ownerReference } from './
 import { mergeResources } from './resources.js';
 import { podSecurityContext, runAsUserOf } from './sandbox.js';
 import { renderVolumes } from './volumes.js';
-
-/** Run time of an attempt when neither the step nor its plugin sets one. */
-export const DEFAULT_TIMEOUT_SECONDS = 3600;
-
-/** The attempt's deadline: the step's timeout, else the (tap) plugin's, else the default. */
-export function attemptTimeoutSeconds(input: AttemptInput): number {
-  return input.step.timeoutSeconds ?? input.plugin.spec.defaults?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-}
+import { effectiveTimeoutSeconds } from '../step-policy.js';
 
 /** Labels and annotations: plugin, target plugin, pipeline, step (later wins), then FlexCore's own. */
 function podMetadata(input: AttemptInput): {
@@ -50,7 +43,8 @@ export function renderPod(input: AttemptInput): V1Pod {
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      activeDeadlineSeconds: attemptTimeoutSeconds(input),
+      // The same timeout the controller enforces, so a kubelet stops the Pod even while it is down.
+      activeDeadlineSeconds: effectiveTimeoutSeconds(input.step, input.plugin),
       securityContext: podSecurityContext(runAsUserOf(input.plugin)),
       containers: sized.map((c) => renderContainer(c.plan, input, c.resources)),
       volumes: renderVolumes(sized, input.secretName),
