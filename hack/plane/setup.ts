@@ -44,6 +44,8 @@ export async function installCrds(plane: ControlPlane): Promise<void> {
 /**
  * Creates a namespace that enforces Pod Security "restricted" and waits for its default
  * ServiceAccount (the ServiceAccount admission plugin refuses Pods until it exists).
+ * kube-controller-manager makes it; right after kube-apiserver restarts its watches may sit in
+ * client-go's reflector backoff (up to 30 s, jittered to twice that), hence the long wait.
  */
 export async function createRestrictedNamespace(plane: ControlPlane, name: string): Promise<void> {
   const core = plane.kubeConfig().makeApiClient(CoreV1Api);
@@ -59,14 +61,15 @@ export async function createRestrictedNamespace(plane: ControlPlane, name: strin
       },
     },
   });
-  const deadline = Date.now() + 30_000;
+  const waitS = 90;
+  const deadline = Date.now() + waitS * 1000;
   for (;;) {
     try {
       await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
       return;
     } catch (err) {
       if (Date.now() > deadline)
-        throw new Error(`namespace ${name} got no default ServiceAccount in 30 s: ${String(err)}`);
+        throw new Error(`namespace ${name} got no default ServiceAccount in ${waitS} s: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

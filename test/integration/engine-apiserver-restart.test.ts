@@ -36,7 +36,7 @@ describe('engine: kube-apiserver restarted mid-run', function () {
     await engine.apply(pipeline('after', { steps: [{ name: 'a', plugin: 'work', podMetadata: fake() }] }));
     await eventually(
       async () => (await phase('after')) === 'Succeeded',
-      60_000,
+      100_000, // kube-scheduler and kwok re-watch with client-go's backoff (up to a minute)
       'a pipeline created after the restart',
     );
     expect(engine.manager.readiness().ready).to.equal(true);

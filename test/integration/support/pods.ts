@@ -45,7 +45,9 @@ export async function waitForPod(
     const pod = await core.readNamespacedPod({ name, namespace });
     if (done(pod)) return pod;
     if (Date.now() > deadline)
-      throw new Error(`pod ${name} still ${pod.status?.phase} after ${timeoutMs} ms`);
+      throw new Error(
+        `pod ${name} still ${pod.status?.phase} (${pod.spec?.nodeName ? `on ${pod.spec.nodeName}` : 'not scheduled'}) after ${timeoutMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
