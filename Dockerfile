@@ -8,6 +8,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY api ./api
 COPY controller ./controller
+COPY hack/copy-assets.mjs ./hack/copy-assets.mjs
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps

@@ -23,6 +23,7 @@ import { PipelineActions } from './pipeline/actions.js';
 import { HistoryCache } from './pipeline/history-cache.js';
 import { LABELS, MANAGED_SELECTOR } from './pipeline/labels.js';
 import { pipelineStream } from './pipeline/naming.js';
+import { slimPod } from './pipeline/slim-pod.js';
 import { PodIndex } from './pipeline/pod-index.js';
 import { PipelineReconciler } from './pipeline/reconciler.js';
 import { PluginReconciler } from './plugin/reconciler.js';
@@ -111,6 +112,7 @@ export class Manager {
       ...informerOpts,
       path: collection('/api/v1', 'pods', options.namespace),
       labelSelector: MANAGED_SELECTOR,
+      transform: slimPod,
     });
     const kube = new KubeClient(kc, {
       qps: options.qps,

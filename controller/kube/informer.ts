@@ -26,7 +26,7 @@ import type {
 import { ObjectCache, type CacheChange } from './object-cache.js';
 import { isNewerOrUnknown } from './resource-version.js';
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   readonly kubeConfig: KubeConfig;
   /** The collection path: `/api/v1/pods`, `/apis/flexcore.io/v1alpha1/namespaces/ns/flexpipelines`. */
   readonly path: string;
@@ -56,6 +56,18 @@ export interface InformerOptions {
   readonly listWatch?: ListWatch;
   /** Source of randomness for jitter and watch timeouts (Math.random). */
   readonly random?: () => number;
+  /**
+   * Trims each object before it is cached (as client-go's SetTransform), so the cache holds
+   * only what handlers read. Default: drop `metadata.managedFields`, often half an object.
+   */
+  readonly transform?: (obj: T) => T;
+}
+
+/** The default transform: the object without `metadata.managedFields`. */
+export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (!obj.metadata?.managedFields) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** Handlers get frozen objects: clone before changing anything. A returned promise's rejection is logged. */
@@ -98,6 +110,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly clock: Clock;
   private readonly listWatch: ListWatch;
   private readonly random: () => number;
+  private readonly transform: (obj: T) => T;
   private readonly settings: typeof DEFAULTS;
   private readonly listBackoff: Backoff;
   private readonly watchBackoff: Backoff;
@@ -114,12 +127,13 @@ export class Informer<T extends KubernetesObject> {
   private interruptSleep: (() => void) | undefined;
   private cancelResync: CancelTimer | undefined;
 
-  constructor(private readonly options: InformerOptions) {
+  constructor(private readonly options: InformerOptions<T>) {
     this.resource = resourceLabel(options.path);
     this.log = options.logger.child({ informer: this.resource });
     this.clock = options.clock ?? systemClock;
     this.listWatch = options.listWatch ?? new HttpListWatch(options.kubeConfig, options.path);
     this.random = options.random ?? Math.random;
+    this.transform = options.transform ?? stripManagedFields;
     this.settings = {
       resyncMs: options.resyncMs ?? DEFAULTS.resyncMs,
       watchdogMs: options.watchdogMs ?? DEFAULTS.watchdogMs,
@@ -252,7 +266,7 @@ export class Informer<T extends KubernetesObject> {
     do {
       const page = await this.listPage(token);
       resourceVersion ||= page.resourceVersion;
-      for (const item of page.items) items.push(withKind(item, page) as T);
+      for (const item of page.items) items.push(this.transform(withKind(item, page) as T));
       token = page.continue;
     } while (token && !this.stopped);
     return { items, resourceVersion };
@@ -337,7 +351,7 @@ export class Informer<T extends KubernetesObject> {
     try {
       const resourceVersion = event.object.metadata?.resourceVersion;
       if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') {
-        const change = this.cache.apply(event.type, event.object as T);
+        const change = this.cache.apply(event.type, this.transform(event.object as T));
         if (change) this.deliver([change]);
         else
           this.log.debug('ignored a watch event older than the cache', { type: event.type, resourceVersion });

@@ -24,8 +24,8 @@ const asApi = <T>(o: PipelineObject | PluginObject): T => o as unknown as T;
 export const CONFIG_RETRY_MS = 15_000;
 
 export class PipelineActions {
-  /** Pipelines (uid@generation) whose NetworkPolicies were applied by this process. */
-  private readonly policiesApplied = new Set<string>();
+  /** Per pipeline uid, the generation and plugin versions its NetworkPolicies were last applied for. */
+  private readonly policiesApplied = new Map<string, string>();
 
   constructor(
     private readonly kube: KubeClient,
@@ -137,8 +137,9 @@ export class PipelineActions {
     plugins: ReadonlyMap<string, PluginObject>,
   ): Promise<void> {
     const versions = [...plugins.values()].map((x) => x.metadata.resourceVersion).join(',');
-    const key = `${p.metadata.uid}@${p.metadata.generation}@${versions}`;
-    if (this.policiesApplied.has(key)) return;
+    const uid = p.metadata.uid;
+    const key = `${p.metadata.generation}@${versions}`;
+    if (this.policiesApplied.get(uid) === key) return;
     const ns = p.metadata.namespace;
     const wanted = renderNetworkPolicies(asApi<FlexPipeline>(p), plugins as ReadonlyMap<string, never>);
     for (const policy of wanted) {
@@ -150,7 +151,7 @@ export class PipelineActions {
     }
     // A first generation never had other steps: nothing stale to look for.
     if ((p.metadata.generation ?? 1) <= 1) {
-      this.policiesApplied.add(key);
+      this.policiesApplied.set(uid, key);
       return;
     }
     const selector = `${MANAGED_BY.key}=${MANAGED_BY.value},${LABELS.pipelineUid}=${p.metadata.uid}`;
@@ -161,7 +162,12 @@ export class PipelineActions {
     for (const old of existing.items.filter((i) => !names.has(i.metadata!.name))) {
       await this.ignoreNotFound(this.kube.delete(`${netpol(ns)}/${old.metadata!.name}`));
     }
-    this.policiesApplied.add(key);
+    this.policiesApplied.set(uid, key);
+  }
+
+  /** Drops what is remembered of a pipeline that is gone. */
+  forget(uid: string): void {
+    this.policiesApplied.delete(uid);
   }
 
   private async createIgnoringExisting<T>(path: string, body: unknown): Promise<T | undefined> {

@@ -3,10 +3,34 @@
  * deleted. Their logs are already in the event store (kept when each attempt finished).
  */
 import { isActive, type RunState } from './history.js';
+import type { ObservedPod } from './observed-pod.js';
 import type { Plan } from './plan.js';
 
-function podsOf(plan: Plan, run: RunState): string[] {
-  return plan.input.pods.filter((p) => p.runKey === run.key && !p.deleting).map((p) => p.name);
+function expire(plan: Plan, pods: readonly ObservedPod[]): void {
+  for (const pod of pods.filter((p) => !p.deleting)) {
+    plan.act({ kind: 'deletePod', pod: pod.name, reason: 'HistoryLimit' });
+    plan.act({ kind: 'deleteSecret', name: pod.name });
+  }
+}
+
+/**
+ * Pods of runs no longer in memory (older than the newest MAX_FINISHED_RUNS finished runs).
+ * Such a run is older than every run held, so it is beyond its limit once the held runs of
+ * its kind fill that limit. Its phase is not known any more; a failed Pod marks it failed.
+ */
+function expireForgottenRuns(plan: Plan, succeeded: number, others: number): void {
+  const { successfulRunsHistoryLimit, failedRunsHistoryLimit } = plan.input.pipeline.spec;
+  const known = new Set(plan.history.runs.map((r) => r.key));
+  const forgotten = new Map<string, ObservedPod[]>();
+  for (const pod of plan.input.pods.filter((p) => !known.has(p.runKey))) {
+    forgotten.set(pod.runKey, [...(forgotten.get(pod.runKey) ?? []), pod]);
+  }
+  for (const pods of forgotten.values()) {
+    if (pods.some((p) => p.outcome === 'Pending' || p.outcome === 'Running')) continue;
+    const failed = pods.some((p) => p.outcome === 'Failed');
+    if (failed ? others >= failedRunsHistoryLimit : succeeded >= successfulRunsHistoryLimit)
+      expire(plan, pods);
+  }
 }
 
 export function cleanUpHistory(plan: Plan): void {
@@ -15,10 +39,7 @@ export function cleanUpHistory(plan: Plan): void {
   const succeeded = finished.filter((r) => r.phase === 'Succeeded');
   const others = finished.filter((r) => r.phase !== 'Succeeded');
   const expired = [...succeeded.slice(successfulRunsHistoryLimit), ...others.slice(failedRunsHistoryLimit)];
-  for (const run of expired) {
-    for (const pod of podsOf(plan, run)) {
-      plan.act({ kind: 'deletePod', pod, reason: 'HistoryLimit' });
-      plan.act({ kind: 'deleteSecret', name: pod });
-    }
-  }
+  const podsOf = (run: RunState): ObservedPod[] => plan.input.pods.filter((p) => p.runKey === run.key);
+  for (const run of expired) expire(plan, podsOf(run));
+  expireForgottenRuns(plan, succeeded.length, others.length);
 }

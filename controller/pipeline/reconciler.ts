@@ -205,6 +205,8 @@ export class PipelineReconciler {
       (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
     );
     this.deps.histories.forget(pipelineStream(p.metadata.uid));
+    this.deps.actions.forget(p.metadata.uid);
+    this.written.delete(p.metadata.uid);
   }
 
   /** Sets the finalizers; the patched object, or undefined when the pipeline is gone. */

@@ -195,7 +195,7 @@ describe('Informer on the real plane', function () {
   this.timeout(120_000);
   let plane: ControlPlane;
   let core: CoreV1Api;
-  let running: Informer<KubernetesObject>[] = [];
+  let running: { stop(): Promise<void> }[] = [];
   const namespaces: string[] = [];
 
   before(async () => {
@@ -220,7 +220,7 @@ describe('Informer on the real plane', function () {
   }
 
   function informer<T extends KubernetesObject>(
-    options: Partial<InformerOptions> & { path: string },
+    options: Partial<InformerOptions<T>> & { path: string },
   ): { informer: Informer<T>; metrics: InformerMetrics; seen: string[] } {
     const metrics = informerMetrics(new Registry());
     const inf = new Informer<T>({
@@ -229,7 +229,7 @@ describe('Informer on the real plane', function () {
       metrics,
       ...options,
     });
-    running.push(inf as Informer<KubernetesObject>);
+    running.push(inf);
     return { informer: inf, metrics, seen: record(inf) };
   }
 

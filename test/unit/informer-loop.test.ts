@@ -457,4 +457,28 @@ describe('informer loop', () => {
     expect(api.watches).to.have.length(0);
     expect(clock.pendingTimers()).to.equal(0);
   });
+  it('caches objects without managedFields by default, or as a given transform trims them, from lists and watches', async () => {
+    const managed = (o: V1ConfigMap): V1ConfigMap => ({
+      ...o,
+      metadata: { ...o.metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+    });
+    const listed = managed(cm('a', '1', { k: 'v' }));
+    for (const transform of [
+      undefined,
+      (o: V1ConfigMap): V1ConfigMap => ({ ...o, data: { trimmed: 'yes' } }),
+    ]) {
+      const { api, informer, start } = setup(transform ? { transform } : {});
+      api.objects.set('a', listed);
+      await start();
+      api.current.send('ADDED', managed(cm('b', '200', { k: 'v' })));
+      for (const name of ['a', 'b']) {
+        const cached = informer.get(`ns/${name}`)!;
+        if (transform) expect(cached.data, name).to.deep.equal({ trimmed: 'yes' });
+        else {
+          expect(cached.metadata, name).to.not.have.property('managedFields');
+          expect(cached.data, name).to.deep.equal({ k: 'v' });
+        }
+      }
+    }
+  });
 });

@@ -965,6 +965,33 @@ describe('planPipeline', () => {
         `deleteSecret ${podOf('g2', 'a')}`,
       ]);
     });
+    it('deletes Pods of runs older than those held in memory once the held runs fill the limit', () => {
+      const spec = { steps: [step('a')], successfulRunsHistoryLimit: 2, failedRunsHistoryLimit: 2 };
+      const w = new PipelineWorld(pipelineObject(spec, { generation: 4 }));
+      const s = w.pipeline.spec;
+      // Held in memory: g2 and g3 succeeded, g4 failed. g0 and g1 were pruned from memory.
+      w.history = historyOf(
+        ...(
+          [
+            ['g2', 'Succeeded'],
+            ['g3', 'Succeeded'],
+            ['g4', 'Failed'],
+          ] as const
+        ).flatMap(([key, phase], i) => [
+          ev.runStarted(key, s, T0 + i, { trigger: 'Generation', generation: i + 2 }),
+          ev.runFinished(key, phase, T0 + i),
+        ]),
+      );
+      w.pod('g0', 'a', { outcome: 'Succeeded', exitCode: 0 }); // two newer succeeded runs held: beyond
+      w.pod('g1', 'a', { outcome: 'Failed', exitCode: 1 }); // one newer failed run held: may be kept
+      w.pod('g2', 'a', { outcome: 'Succeeded', exitCode: 0 });
+      w.pod('g3', 'a', { outcome: 'Succeeded', exitCode: 0 });
+      w.pod('g4', 'a', { outcome: 'Failed', exitCode: 1 });
+      expect(actionsOf(w.plan())).to.deep.equal([
+        `deletePod ${podOf('g0', 'a')} (HistoryLimit)`,
+        `deleteSecret ${podOf('g0', 'a')}`,
+      ]);
+    });
   });
 
   describe('when no run may start (startBlocked)', () => {
