@@ -23,7 +23,9 @@ function expireForgottenRuns(plan: Plan, succeeded: number, others: number): voi
   const known = new Set(plan.history.runs.map((r) => r.key));
   const forgotten = new Map<string, ObservedPod[]>();
   for (const pod of plan.input.pods.filter((p) => !known.has(p.runKey))) {
-    forgotten.set(pod.runKey, [...(forgotten.get(pod.runKey) ?? []), pod]);
+    const pods = forgotten.get(pod.runKey) ?? [];
+    forgotten.set(pod.runKey, pods);
+    pods.push(pod);
   }
   for (const pods of forgotten.values()) {
     if (pods.some((p) => p.outcome === 'Pending' || p.outcome === 'Running')) continue;

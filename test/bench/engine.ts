@@ -18,7 +18,6 @@
  * bounds the rate on a small machine is a number, not a guess.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { restrictedPod } from '../integration/support/pods.js';
@@ -29,7 +28,8 @@ import { ControlPlane } from '../../hack/plane/control-plane.js';
 import { createRestrictedNamespace, installCrds } from '../../hack/plane/setup.js';
 import { startPostgres } from '../../hack/services/postgres.js';
 import { freePort } from '../../hack/plane/ports.js';
-import { cpuSpent, pidsNamed, sampleCpu, type CpuSample, type Groups } from './cpu.js';
+import { cpuSpent, memoryMiB, pidsNamed, sampleCpu, type CpuSample, type Groups } from './proc.js';
+import { median, percentile } from './stats.js';
 
 const sizes = process.argv
   .slice(2)
@@ -37,11 +37,6 @@ const sizes = process.argv
   .filter((n) => n > 0);
 const SIZES = sizes.length ? sizes : [500];
 const CONCURRENCY = 64;
-
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-};
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -218,8 +213,7 @@ async function flexcoreRun(plane: ControlPlane, databaseUrl: string, n: number):
   }
   const phase = { seconds: (performance.now() - t0) / 1000, cpu: cpuSpent(cpu0, sampleCpu(all)) };
   const after = await scrape(port);
-  const hwm =
-    Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  const hwm = memoryMiB(child.pid, 'VmHWM');
   child.kill('SIGTERM');
   await exited;
   await Promise.all([pods.stop(), pipelines.stop()]);
@@ -249,8 +243,6 @@ function describe(label: string, row: Row): string {
     `peak RSS ${row.peakRssMiB.toFixed(0)} MiB; API requests/pipeline ${row.apiRequestsPerPipeline.toFixed(1)}`
   );
 }
-
-const median = (xs: number[]): number => percentile(xs, 50);
 
 /** One run on a fresh plane and database, so runs do not inherit each other's objects. */
 async function run(n: number): Promise<Row> {

@@ -12,6 +12,7 @@ import { deterministicEventId, EventStore } from '../../controller/store/event-s
 import { migrate } from '../../controller/store/migrate.js';
 import type { NewEvent } from '../../controller/store/recorded-event.js';
 import { startPostgres } from '../../hack/services/postgres.js';
+import { median, percentile } from './stats.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const repetitions = Number(process.argv[3] ?? 3);
@@ -21,16 +22,6 @@ interface Sample {
   events: number;
   latencies: number[];
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-};
 
 /** Runs `workers` loops of `op` for `seconds`; each op writes `batch` events. */
 async function measure(

@@ -4,25 +4,13 @@
  *
  *   node --import tsx test/bench/plane-start.ts [runs=5]
  */
-import { readFile } from 'node:fs/promises';
 import { ControlPlane } from '../../hack/plane/control-plane.js';
 import { installCrds } from '../../hack/plane/setup.js';
 import { ensureTools } from '../../hack/plane/tools.js';
+import { memoryMiB } from './proc.js';
+import { median } from './stats.js';
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
-
-async function rssMiB(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const runs = Number(process.argv[2] ?? 5);
 await ensureTools();
@@ -35,7 +23,7 @@ for (let i = 0; i < runs; i++) {
   try {
     await installCrds(plane);
     await new Promise((r) => setTimeout(r, 5000)); // let the components settle before measuring memory
-    const perComponent = await Promise.all(COMPONENTS.map((c) => rssMiB(plane.component(c)?.pid)));
+    const perComponent = COMPONENTS.map((c) => memoryMiB(plane.component(c)?.pid, 'VmRSS'));
     rss.push(perComponent.reduce((a, b) => a + b, 0));
     if (i === 0) {
       console.log(

@@ -8,11 +8,10 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
-import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import { REPO_ROOT } from './support/async.js';
 import { eventually } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
-import { sharedPlane, uniqueName } from './support/plane.js';
+import { restrictedNamespace } from './support/plane.js';
 import { freshStore, type TestStore } from './support/store.js';
 import { stringify } from 'yaml';
 
@@ -40,9 +39,7 @@ describe('engine: kill -9 at injected points', function () {
   after(async () => db?.close());
 
   it('finishes every run with exactly its events and no duplicate Pods across repeated crashes', async () => {
-    const plane = await sharedPlane();
-    const namespace = uniqueName('crash');
-    await createRestrictedNamespace(plane, namespace);
+    const { plane, ns: namespace } = await restrictedNamespace('crash');
     db = await freshStore(5);
     const docs = [plugin('work')];
     for (let i = 0; i < PIPELINES; i++) {

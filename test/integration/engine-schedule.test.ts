@@ -38,6 +38,21 @@ describe('engine: schedules (with a clock the test moves)', function () {
     poke(name);
     return at - 1000;
   };
+  /** Applies a per-minute pipeline with one step (`duration` long) and waits for its next tick. */
+  const applyMinutely = async (
+    name: string,
+    fields: Record<string, unknown>,
+    duration?: string,
+  ): Promise<void> => {
+    await engine.apply(
+      pipeline(name, {
+        schedule: '* * * * *',
+        ...fields,
+        steps: [{ name: 's', plugin: 'work', podMetadata: fake(0, duration) }],
+      }),
+    );
+    await eventually(async () => (await status(name)).nextScheduleTime);
+  };
   const eventsOf = async (name: string): Promise<{ type: string; data: Record<string, unknown> }[]> => {
     const p = await engine.get<Pipeline>('flexpipeline', name);
     return engine.manager.store.readStream(pipelineStream(p.metadata.uid));
@@ -67,14 +82,7 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('Forbid skips a tick while the previous run still runs', async () => {
-    await engine.apply(
-      pipeline('forbid', {
-        schedule: '* * * * *',
-        concurrencyPolicy: 'Forbid',
-        steps: [{ name: 's', plugin: 'work', podMetadata: fake(0, '1h') }],
-      }),
-    );
-    await eventually(async () => (await status('forbid')).nextScheduleTime);
+    await applyMinutely('forbid', { concurrencyPolicy: 'Forbid' }, '1h');
     jumpToNextTick('forbid');
     const first = await eventually(
       async () =>
@@ -95,14 +103,7 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('Replace cancels the running run and starts the new one', async () => {
-    await engine.apply(
-      pipeline('replace', {
-        schedule: '* * * * *',
-        concurrencyPolicy: 'Replace',
-        steps: [{ name: 's', plugin: 'work', podMetadata: fake(0, '1h') }],
-      }),
-    );
-    await eventually(async () => (await status('replace')).nextScheduleTime);
+    await applyMinutely('replace', { concurrencyPolicy: 'Replace' }, '1h');
     jumpToNextTick('replace');
     const first = await eventually(async () => (await status('replace')).currentRun);
     jumpToNextTick('replace');
@@ -115,14 +116,7 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('after downtime, runs the latest missed tick once, inside startingDeadlineSeconds', async () => {
-    await engine.apply(
-      pipeline('catch-up', {
-        schedule: '* * * * *',
-        startingDeadlineSeconds: 300,
-        steps: [{ name: 's', plugin: 'work', podMetadata: fake() }],
-      }),
-    );
-    await eventually(async () => (await status('catch-up')).nextScheduleTime);
+    await applyMinutely('catch-up', { startingDeadlineSeconds: 300 });
     await engine.manager.stop();
     clock.jump(10 * MINUTE); // ten ticks missed while the controller is down
     const latest = Math.floor(clock.now() / MINUTE) * MINUTE;
@@ -139,14 +133,7 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('after downtime, skips a missed tick older than startingDeadlineSeconds', async () => {
-    await engine.apply(
-      pipeline('too-late', {
-        schedule: '* * * * *',
-        startingDeadlineSeconds: 10,
-        steps: [{ name: 's', plugin: 'work', podMetadata: fake() }],
-      }),
-    );
-    await eventually(async () => (await status('too-late')).nextScheduleTime);
+    await applyMinutely('too-late', { startingDeadlineSeconds: 10 });
     await engine.manager.stop();
     clock.jumpTo(nextMinute(clock.now(), 30_000)); // 30 s after the missed tick: too late
     await engine.restart({ clock });

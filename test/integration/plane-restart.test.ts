@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { KWOK_ANNOTATIONS, type ControlPlane } from '../../hack/plane/control-plane.js';
-import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import { rejection } from './support/async.js';
-import { sharedPlane, uniqueName } from './support/plane.js';
+import { restrictedNamespace } from './support/plane.js';
 import { finished, restrictedPod, waitForPod } from './support/pods.js';
 
 describe('ControlPlane.restart (fault injection)', function () {
@@ -13,10 +12,7 @@ describe('ControlPlane.restart (fault injection)', function () {
   let ns: string;
 
   before(async () => {
-    plane = await sharedPlane();
-    core = plane.kubeConfig().makeApiClient(CoreV1Api);
-    ns = uniqueName('restart');
-    await createRestrictedNamespace(plane, ns);
+    ({ plane, core, ns } = await restrictedNamespace('restart'));
   });
 
   it('restarts kube-apiserver: down while stopped, then serving what was stored before', async () => {

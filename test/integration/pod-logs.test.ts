@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { FAKE_NODE, KWOK_ANNOTATIONS, type ControlPlane } from '../../hack/plane/control-plane.js';
 import { criLog } from '../../hack/plane/pod-logs.js';
-import { createRestrictedNamespace } from '../../hack/plane/setup.js';
-import { sharedPlane, uniqueName } from './support/plane.js';
+import { restrictedNamespace } from './support/plane.js';
 import { finished, restrictedPod, waitForPod } from './support/pods.js';
 
 describe('Pod logs of kwok Pods, through the API', function () {
@@ -13,10 +12,7 @@ describe('Pod logs of kwok Pods, through the API', function () {
   let ns: string;
 
   before(async () => {
-    plane = await sharedPlane();
-    core = plane.kubeConfig().makeApiClient(CoreV1Api);
-    ns = uniqueName('pod-logs');
-    await createRestrictedNamespace(plane, ns);
+    ({ plane, core, ns } = await restrictedNamespace('pod-logs'));
   });
 
   const read = (pod: string, container: string, tailLines?: number): Promise<string> =>

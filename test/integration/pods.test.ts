@@ -1,21 +1,16 @@
 import { expect } from 'chai';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { FAKE_NODE, KWOK_ANNOTATIONS, type ControlPlane } from '../../hack/plane/control-plane.js';
-import { createRestrictedNamespace } from '../../hack/plane/setup.js';
-import { sharedPlane, uniqueName } from './support/plane.js';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { FAKE_NODE, KWOK_ANNOTATIONS } from '../../hack/plane/control-plane.js';
+import { restrictedNamespace } from './support/plane.js';
 import { finished, restrictedPod, waitForPod } from './support/pods.js';
 
 describe('Pods on the local plane (Pod Security + kwok)', function () {
   this.timeout(120_000);
-  let plane: ControlPlane;
   let core: CoreV1Api;
   let ns: string;
 
   before(async () => {
-    plane = await sharedPlane();
-    core = plane.kubeConfig().makeApiClient(CoreV1Api);
-    ns = uniqueName('pods');
-    await createRestrictedNamespace(plane, ns);
+    ({ core, ns } = await restrictedNamespace('pods'));
   });
 
   it('rejects a Pod without a security context in a restricted namespace', async () => {

@@ -2,8 +2,9 @@
  * One control plane shared by the integration suites of a mocha run: started on first use,
  * stopped by the root hook in hooks.ts. Suites take their own namespaces.
  */
+import { CoreV1Api } from '@kubernetes/client-node';
 import { ControlPlane } from '../../../hack/plane/control-plane.js';
-import { installCrds } from '../../../hack/plane/setup.js';
+import { createRestrictedNamespace, installCrds } from '../../../hack/plane/setup.js';
 
 let shared: Promise<ControlPlane> | undefined;
 
@@ -31,4 +32,18 @@ let counter = 0;
 export function uniqueName(prefix: string): string {
   counter++;
   return `${prefix}-${process.pid}-${counter}`;
+}
+
+export interface PlaneNamespace {
+  readonly plane: ControlPlane;
+  readonly core: CoreV1Api;
+  readonly ns: string;
+}
+
+/** The shared plane, a core API client, and a new namespace enforcing Pod Security "restricted". */
+export async function restrictedNamespace(prefix: string): Promise<PlaneNamespace> {
+  const plane = await sharedPlane();
+  const ns = uniqueName(prefix);
+  await createRestrictedNamespace(plane, ns);
+  return { plane, core: plane.kubeConfig().makeApiClient(CoreV1Api), ns };
 }

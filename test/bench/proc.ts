@@ -1,8 +1,19 @@
 /**
- * CPU time by process group, from /proc (Linux): what each part of the system spent during a
- * phase of a benchmark, to say which one bounds it.
+ * What processes use, from /proc (Linux): memory of one process, and CPU time by process group
+ * (what each part of the system spent during a phase of a benchmark, to say which one bounds it).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+
+/** A memory figure of /proc/<pid>/status (VmRSS: now, VmHWM: peak) in MiB; 0 when the process is gone. */
+export function memoryMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
 
 /** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux this runs on. */
 const TICKS = 100;
