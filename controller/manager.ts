@@ -16,7 +16,10 @@ import { informerMetrics } from './kube/informer-metrics.js';
 import { defaultControllerRateLimiter } from './kube/rate-limiter.js';
 import { queueMetrics } from './kube/queue-metrics.js';
 import { WorkQueue } from './kube/work-queue.js';
-import { SingleReplicaLeadership, type Leadership } from './leadership/leadership.js';
+import { Buckets } from './leadership/buckets.js';
+import { isLeadershipLost } from './leadership/errors.js';
+import { SingleReplicaLeadership, type Leadership, type LeadershipChange } from './leadership/leadership.js';
+import type { Term } from './leadership/term.js';
 import { silentLogger, type Logger } from './log.js';
 import { keyOf, type PipelineObject, type PluginObject } from './objects.js';
 import { PipelineActions } from './pipeline/actions.js';
@@ -29,7 +32,7 @@ import { PipelineReconciler } from './pipeline/reconciler.js';
 import { PluginReconciler } from './plugin/reconciler.js';
 import { Controller } from './reconcile/controller.js';
 import { reconcileMetrics } from './reconcile/metrics.js';
-import type { Reconcile } from './reconcile/errors.js';
+import type { Reconcile, ReconcileResult } from './reconcile/errors.js';
 import { EventStore } from './store/event-store.js';
 import { storeMetrics } from './store/metrics.js';
 import { migrate } from './store/migrate.js';
@@ -49,6 +52,7 @@ export interface ManagerOptions {
   readonly burst?: number;
   /** Watch only this namespace (all when unset). */
   readonly namespace?: string;
+  /** Leader election; by default a single replica that leads every scope (no election). */
   readonly leadership?: Leadership;
   readonly failpoints?: Failpoints;
   /** Informer resync period (10 min). */
@@ -72,6 +76,9 @@ function worthReconciling(a: KubernetesObject, b: KubernetesObject): boolean {
   return a === b || JSON.stringify(m(a)) !== JSON.stringify(m(b));
 }
 
+/** A reconcile that runs under the term of its key's scope. */
+type LedReconcile = (key: string, term: Term) => Promise<ReconcileResult | void>;
+
 export class Manager {
   readonly registry: Registry;
   readonly pipelines: Informer<PipelineObject>;
@@ -83,6 +90,7 @@ export class Manager {
   private readonly podIndex = new PodIndex();
   private readonly histories: HistoryCache;
   private readonly logger: Logger;
+  private readonly pipelineReconciler: PipelineReconciler;
 
   private constructor(
     private readonly options: ManagerOptions,
@@ -122,7 +130,7 @@ export class Manager {
     });
     this.histories = new HistoryCache(store);
     this.storeHealth = new StoreHealth(store, this.logger, clock);
-    const common = { kube, leadership, clock };
+    const common = { kube, clock };
     const pipelineReconciler = new PipelineReconciler({
       ...common,
       pipelines: this.pipelines,
@@ -135,11 +143,12 @@ export class Manager {
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
     });
+    this.pipelineReconciler = pipelineReconciler;
     const pluginReconciler = new PluginReconciler({ ...common, plugins: this.plugins });
-    const controller = (name: string, reconcile: Reconcile, workers: number): Controller =>
+    const controller = (name: string, reconcile: LedReconcile, workers: number): Controller =>
       new Controller({
         name,
-        reconcile,
+        reconcile: this.underTerm(name, reconcile),
         workers,
         logger: this.logger.child({ controller: name }),
         clock,
@@ -156,11 +165,16 @@ export class Manager {
     this.wire();
   }
 
-  /** Migrates the store, takes the fencing token, starts informers, waits for their sync, starts the reconcilers. */
+  /**
+   * Migrates the store, starts informers and waits for their sync, starts the reconcilers, then
+   * takes part in the election: keys are reconciled only in the scopes this replica leads.
+   */
   static async start(options: ManagerOptions): Promise<Manager> {
     await migrate(options.pool);
     const readModels = new ReadModels(options.pool);
-    const leadership = options.leadership ?? (await SingleReplicaLeadership.acquire(readModels));
+    const leadership =
+      options.leadership ??
+      new SingleReplicaLeadership(new Buckets(1), (scope) => readModels.raiseFence(scope));
     const registry = options.registry ?? new Registry();
     collectDefaultMetrics({ register: registry });
     const m = new Manager(
@@ -172,13 +186,59 @@ export class Manager {
     await Promise.all([m.pipelines.start(), m.plugins.start(), m.pods.start()]);
     m.pluginController.start();
     m.pipelineController.start();
-    m.logger.info('controller started', { fencing: leadership.fencing() });
+    leadership.onChange((change) => m.scopeChanged(change));
+    await leadership.start();
+    for (const s of leadership.scopes()) if (s.leading) m.scopeChanged({ ...s, held: true });
+    m.logger.info('controller started', { identity: leadership.identity, scopes: m.leadership.details() });
     return m;
+  }
+
+  /**
+   * Runs a reconcile under the term of its key's scope; a key whose scope this replica does not
+   * lead is dropped (its leader reconciles it). A reconcile that finds it lost the scope midway
+   * stops quietly: nothing it would write can be written any more.
+   */
+  private underTerm(controller: string, reconcile: LedReconcile): Reconcile {
+    return async (key) => {
+      const term = this.leadership.termFor(key);
+      if (!term) return;
+      try {
+        return await reconcile(key, term);
+      } catch (err) {
+        if (!isLeadershipLost(err)) throw err;
+        this.logger.info('stopped a reconcile: this replica no longer leads its scope', {
+          controller,
+          key,
+          scope: term.scope,
+          reason: (err as Error).message,
+        });
+      }
+    };
+  }
+
+  /** Gained: what is remembered of the scope's pipelines may be old, so forget it and reconcile them all. Lost: forget. */
+  private scopeChanged(change: LeadershipChange): void {
+    const inBucket = <T extends KubernetesObject>(list: readonly T[]): T[] =>
+      list.filter((o) => this.leadership.buckets.of(keyOf(o.metadata ?? {})) === change.bucket);
+    for (const p of inBucket(this.pipelines.list())) {
+      this.pipelineReconciler.forget(p.metadata.uid);
+      if (change.held) this.pipelineController.enqueue(keyOf(p.metadata));
+    }
+    if (change.held)
+      for (const p of inBucket(this.plugins.list())) this.pluginController.enqueue(keyOf(p.metadata));
+  }
+
+  private leads(key: string): boolean {
+    return this.leadership.termFor(key) !== undefined;
   }
 
   private wire(): void {
     const pipelines = this.pipelineController;
-    const enqueue = (o: KubernetesObject): void => pipelines.enqueue(keyOf(o.metadata ?? {}));
+    // Keys of scopes led elsewhere never enter the queue: a standby's reconcile count stays 0.
+    const enqueue = (o: KubernetesObject): void => {
+      const key = keyOf(o.metadata ?? {});
+      if (this.leads(key)) pipelines.enqueue(key);
+    };
     this.pipelines
       .onAdd(enqueue)
       .onUpdate((a, b) => {
@@ -186,7 +246,7 @@ export class Manager {
       })
       .onDelete((o) => this.histories.forget(pipelineStream(o.metadata.uid)));
     const pluginChanged = (o: PluginObject): void => {
-      this.pluginController.enqueue(keyOf(o.metadata));
+      if (this.leads(keyOf(o.metadata))) this.pluginController.enqueue(keyOf(o.metadata));
       for (const p of this.pipelines.list()) if (this.uses(p, o)) enqueue(p);
     };
     this.plugins
@@ -197,7 +257,8 @@ export class Manager {
       .onDelete(pluginChanged);
     const podChanged = (pod: V1Pod): void => {
       const name = pod.metadata?.labels?.[LABELS.pipeline];
-      if (name) pipelines.enqueue(`${pod.metadata?.namespace ?? ''}/${name}`);
+      const key = `${pod.metadata?.namespace ?? ''}/${name}`;
+      if (name && this.leads(key)) pipelines.enqueue(key);
     };
     this.pods
       .onAdd((p) => {
@@ -221,17 +282,30 @@ export class Manager {
     );
   }
 
-  /** Ready: every informer synced and the event store reachable. */
-  readiness(): { ready: boolean; checks: Record<string, boolean> } {
+  /**
+   * Ready: every informer synced and the event store reachable. A standby is ready too: it
+   * serves the API and takes over at once. Details say what this replica leads.
+   */
+  readiness(): { ready: boolean; checks: Record<string, boolean>; details: Record<string, unknown> } {
     const checks = {
       informers: this.pipelines.hasSynced() && this.plugins.hasSynced() && this.pods.hasSynced(),
       eventStore: this.storeHealth.available,
-      leader: this.leadership.isLeader(),
+      leader: this.leadership.scopes().some((s) => s.leading),
     };
-    return { ready: checks.informers && checks.eventStore, checks };
+    return {
+      ready: checks.informers && checks.eventStore,
+      checks,
+      details: { leadership: this.leadership.details() },
+    };
   }
 
+  get election(): Leadership {
+    return this.leadership;
+  }
+
+  /** Hands back every scope first (a standby takes over at once), then drains the reconciles in flight. */
   async stop(): Promise<void> {
+    await this.leadership.stop();
     await Promise.all([this.pipelineController.stop(), this.pluginController.stop()]);
     await Promise.all([this.pipelines.stop(), this.plugins.stop(), this.pods.stop()]);
     this.storeHealth.stop();

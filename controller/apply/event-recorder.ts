@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import { isAlreadyExists } from '../kube/api-status-error.js';
-import type { KubeClient } from './kube-client.js';
+import type { KubeClient, WriteGuard } from './kube-client.js';
 
 export const REPORTING_CONTROLLER = 'flexcore.io/controller';
 
@@ -35,7 +35,7 @@ export class EventRecorder {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async record(regarding: Regarding, event: KubeEvent): Promise<void> {
+  async record(regarding: Regarding, event: KubeEvent, guard?: WriteGuard): Promise<void> {
     const { name, namespace, uid } = regarding.metadata;
     const suffix = createHash('sha256').update(`${uid}/${event.key}`).digest('hex').slice(0, 12);
     const body = {
@@ -52,8 +52,10 @@ export class EventRecorder {
       regarding: { apiVersion: regarding.apiVersion, kind: regarding.kind, name, namespace, uid },
     };
     try {
-      await this.kube.create(`/apis/events.k8s.io/v1/namespaces/${namespace}/events`, body);
+      await this.kube.create(`/apis/events.k8s.io/v1/namespaces/${namespace}/events`, body, guard);
     } catch (err) {
+      // Best effort, except that a replica that stopped leading stops right here.
+      if ((err as Error).name === 'NotLeaderError') throw err;
       if (!isAlreadyExists(err))
         this.logger.warn('could not record a Kubernetes Event', {
           reason: event.reason,

@@ -19,6 +19,14 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Asked right before a write is sent (after any rate-limit wait): throws to stop it. The
+ * engine passes its leadership term, so a replica that stopped leading never writes.
+ */
+export interface WriteGuard {
+  assertMayWrite(): void;
+}
+
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const PATCH_CONTENT: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -59,21 +67,23 @@ export class KubeClient {
   async get<T>(path: string): Promise<T> {
     return this.call<T>('GET', path);
   }
-  async create<T>(path: string, body: unknown): Promise<T> {
-    return this.call<T>('POST', path, JSON.stringify(body), 'application/json');
+  async create<T>(path: string, body: unknown, guard?: WriteGuard): Promise<T> {
+    return this.call<T>('POST', path, JSON.stringify(body), 'application/json', false, guard);
   }
-  async patch<T>(path: string, body: unknown, type: PatchType = 'merge'): Promise<T> {
-    return this.call<T>('PATCH', path, JSON.stringify(body), PATCH_CONTENT[type]);
+  async patch<T>(path: string, body: unknown, type: PatchType = 'merge', guard?: WriteGuard): Promise<T> {
+    return this.call<T>('PATCH', path, JSON.stringify(body), PATCH_CONTENT[type], false, guard);
   }
-  async put<T>(path: string, body: unknown): Promise<T> {
-    return this.call<T>('PUT', path, JSON.stringify(body), 'application/json');
+  async put<T>(path: string, body: unknown, guard?: WriteGuard): Promise<T> {
+    return this.call<T>('PUT', path, JSON.stringify(body), 'application/json', false, guard);
   }
-  async delete(path: string, body?: unknown): Promise<void> {
+  async delete(path: string, body?: unknown, guard?: WriteGuard): Promise<void> {
     await this.call(
       'DELETE',
       path,
       body === undefined ? undefined : JSON.stringify(body),
       'application/json',
+      false,
+      guard,
     );
   }
   /** Plain-text GET (Pod logs). */
@@ -92,6 +102,7 @@ export class KubeClient {
     body?: string,
     contentType?: string,
     text = false,
+    guard?: WriteGuard,
   ): Promise<T> {
     await this.throttle();
     const url = new URL(this.server + path);
@@ -106,6 +117,7 @@ export class KubeClient {
     };
     await this.kc.applyToHTTPSOptions(opts);
     opts.agent = this.agent;
+    guard?.assertMayWrite(); // last thing before the request leaves: no await after it
     const { code, payload } = await send(url, opts, body);
     this.requests?.inc({ method, code: String(code) });
     if (code >= 400) throw toError(method, path, code, payload);

@@ -5,14 +5,34 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
+import { Registry } from 'prom-client';
+import { KubeClient } from '../apply/kube-client.js';
+import { systemClock } from '../clock.js';
 import { Failpoints } from '../failpoints.js';
-import { createLogger } from '../log.js';
+import { ElectedLeadership } from '../leadership/elected-leadership.js';
+import { electionConfig, flagsAsEnv, type ElectionConfig } from '../leadership/election-config.js';
+import { SingleReplicaLeadership, type Leadership } from '../leadership/leadership.js';
+import { RedisLink } from '../leadership/redis-link.js';
+import { createLogger, type Logger } from '../log.js';
 import { Manager } from '../manager.js';
 import { startHealthServer } from '../server/health-server.js';
 import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
+import { ReadModels } from '../store/read-models.js';
 
-const USAGE = `usage: flexcore controller
+const USAGE = `usage: flexcore controller [flags]
+
+Leader election (flags win over the environment):
+  --leader-elect=true|false             LEADER_ELECT: false runs one replica without election (true)
+  --leader-election-namespace NS        LEADER_ELECTION_NAMESPACE: where the Leases live
+                                        (POD_NAMESPACE, the service account's, WATCH_NAMESPACE, default)
+  --leader-election-lease-duration D    LEADER_ELECTION_LEASE_DURATION (15s)
+  --leader-election-renew-deadline D    LEADER_ELECTION_RENEW_DEADLINE (10s)
+  --leader-election-retry-period D      LEADER_ELECTION_RETRY_PERIOD (2s)
+  --buckets B                           FLEXCORE_BUCKETS: scopes shared among replicas (1)
+  POD_NAME                              this replica's identity (hostname + random suffix)
+  REDIS_URL                             redis:// or rediss://user:password@host:port: fast hand-off,
+                                        membership, published holders (Leases alone when unset)
 
 Environment:
   KUBECONFIG            kubeconfig file (in-cluster service account when unset)
@@ -39,12 +59,45 @@ function kubeConfig(): KubeConfig {
   return kc;
 }
 
+function leadershipFor(
+  election: ElectionConfig,
+  kc: KubeConfig,
+  pool: pg.Pool,
+  registry: Registry,
+  logger: Logger,
+): Leadership {
+  const readModels = new ReadModels(pool);
+  const raiseFence = (scope: string): Promise<number> => readModels.raiseFence(scope);
+  if (!election.leaderElect)
+    return new SingleReplicaLeadership(election.buckets, raiseFence, election.identity);
+  return new ElectedLeadership({
+    ...election,
+    kubeConfig: kc,
+    kube: new KubeClient(kc, { qps: 0 }),
+    raiseFence,
+    redis: election.redisUrl
+      ? new RedisLink({ url: election.redisUrl, prefix: election.namespace, logger, registry })
+      : undefined,
+    clock: systemClock,
+    logger,
+    registry,
+  });
+}
+
 export async function runController(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
     return 0;
   }
-  const logger = createLogger();
+  let election: ElectionConfig;
+  try {
+    election = electionConfig({ ...process.env, ...flagsAsEnv(args) });
+  } catch (err) {
+    if ((err as Error).name !== 'ElectionConfigError') throw err;
+    process.stderr.write(`flexcore controller: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const logger = createLogger().child({ replica: election.identity });
   const config = storeConfigFromEnv(process.env);
   const cleanups: (() => Promise<void>)[] = [];
   const stopped = new Promise<void>((resolve) => {
@@ -63,10 +116,14 @@ export async function runController(args: string[]): Promise<number> {
       logger.warn('database connection lost', { error: err.message }),
     );
     cleanups.unshift(() => pool.end());
+    const kc = kubeConfig();
+    const registry = new Registry();
     const manager = await Manager.start({
-      kubeConfig: kubeConfig(),
+      kubeConfig: kc,
       pool,
       logger,
+      registry,
+      leadership: leadershipFor(election, kc, pool, registry, logger),
       workers: intEnv('FLEXCORE_WORKERS', 8),
       qps: intEnv('FLEXCORE_KUBE_QPS', 50),
       burst: intEnv('FLEXCORE_KUBE_BURST', 100),

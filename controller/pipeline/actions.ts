@@ -5,7 +5,7 @@
  */
 import type { V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { FlexPipeline, FlexPlugin, Step } from '../../api/v1alpha1/index.js';
-import type { KubeClient } from '../apply/kube-client.js';
+import type { KubeClient, WriteGuard } from '../apply/kube-client.js';
 import { isAlreadyExists, isNotFound } from '../kube/api-status-error.js';
 import type { Logger } from '../log.js';
 import type { PipelineObject, PluginObject } from '../objects.js';
@@ -33,7 +33,10 @@ export class PipelineActions {
     private readonly logger: Logger,
   ) {}
 
-  /** Creates the config Secret and the Pod of an attempt (NetworkPolicies first). */
+  /**
+   * Creates the config Secret and the Pod of an attempt (NetworkPolicies first). Every write
+   * asks `guard` first: a replica that stopped leading the pipeline's scope writes nothing.
+   */
   async createAttempt(
     p: PipelineObject,
     plugins: ReadonlyMap<string, PluginObject>,
@@ -41,8 +44,9 @@ export class PipelineActions {
     step: Step,
     attempt: number,
     pod: string,
+    guard: WriteGuard,
   ): Promise<void> {
-    await this.ensureNetworkPolicies(p, plugins);
+    await this.ensureNetworkPolicies(p, plugins, guard);
     const input = await this.attemptInput(p, plugins, run, step, attempt, pod);
     const config = renderAttemptConfig(input);
     if ('problems' in config) {
@@ -50,8 +54,8 @@ export class PipelineActions {
       throw new RequeueAfterError(`step ${step.name}: ${first.message} (${first.reason})`, CONFIG_RETRY_MS);
     }
     const ns = p.metadata.namespace;
-    await this.createIgnoringExisting(`${core(ns)}/secrets`, config.secret);
-    const created = await this.createIgnoringExisting<V1Pod>(`${core(ns)}/pods`, renderPod(input));
+    await this.createIgnoringExisting(`${core(ns)}/secrets`, config.secret, guard);
+    const created = await this.createIgnoringExisting<V1Pod>(`${core(ns)}/pods`, renderPod(input), guard);
     const owner = created?.metadata?.ownerReferences?.find((o) => o.controller);
     if (created && owner && owner.uid !== p.metadata.uid) {
       throw new TerminalError(
@@ -61,14 +65,14 @@ export class PipelineActions {
     }
   }
 
-  async deletePod(ns: string, name: string): Promise<void> {
+  async deletePod(ns: string, name: string, guard: WriteGuard): Promise<void> {
     await this.ignoreNotFound(
-      this.kube.delete(`${core(ns)}/pods/${name}`, { propagationPolicy: 'Background' }),
+      this.kube.delete(`${core(ns)}/pods/${name}`, { propagationPolicy: 'Background' }, guard),
     );
   }
 
-  async deleteSecret(ns: string, name: string): Promise<void> {
-    await this.ignoreNotFound(this.kube.delete(`${core(ns)}/secrets/${name}`));
+  async deleteSecret(ns: string, name: string, guard: WriteGuard): Promise<void> {
+    await this.ignoreNotFound(this.kube.delete(`${core(ns)}/secrets/${name}`, undefined, guard));
   }
 
   /** The last lines of a container's log; a line saying why when it cannot be read. */
@@ -135,6 +139,7 @@ export class PipelineActions {
   private async ensureNetworkPolicies(
     p: PipelineObject,
     plugins: ReadonlyMap<string, PluginObject>,
+    guard: WriteGuard,
   ): Promise<void> {
     const versions = [...plugins.values()].map((x) => x.metadata.resourceVersion).join(',');
     const uid = p.metadata.uid;
@@ -147,6 +152,7 @@ export class PipelineActions {
         `${netpol(ns)}/${policy.metadata!.name}?fieldManager=flexcore&force=true`,
         policy,
         'apply',
+        guard,
       );
     }
     // A first generation never had other steps: nothing stale to look for.
@@ -160,7 +166,7 @@ export class PipelineActions {
     );
     const names = new Set(wanted.map((w) => w.metadata!.name));
     for (const old of existing.items.filter((i) => !names.has(i.metadata!.name))) {
-      await this.ignoreNotFound(this.kube.delete(`${netpol(ns)}/${old.metadata!.name}`));
+      await this.ignoreNotFound(this.kube.delete(`${netpol(ns)}/${old.metadata!.name}`, undefined, guard));
     }
     this.policiesApplied.set(uid, key);
   }
@@ -170,9 +176,13 @@ export class PipelineActions {
     this.policiesApplied.delete(uid);
   }
 
-  private async createIgnoringExisting<T>(path: string, body: unknown): Promise<T | undefined> {
+  private async createIgnoringExisting<T>(
+    path: string,
+    body: unknown,
+    guard: WriteGuard,
+  ): Promise<T | undefined> {
     try {
-      await this.kube.create<T>(path, body);
+      await this.kube.create<T>(path, body, guard);
       return undefined;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;

@@ -10,7 +10,7 @@ import type { EventRecorder } from '../apply/event-recorder.js';
 import type { KubeClient } from '../apply/kube-client.js';
 import { isNotFound } from '../kube/api-status-error.js';
 import { mergePatch } from '../apply/merge-patch.js';
-import type { Leadership } from '../leadership/leadership.js';
+import type { Term } from '../leadership/term.js';
 import type { Logger } from '../log.js';
 import { keyOf, type Cache, type PipelineObject, type PluginObject } from '../objects.js';
 import { RequeueAfterError, TransientError, type ReconcileResult } from '../reconcile/errors.js';
@@ -37,7 +37,6 @@ export interface PipelineReconcilerDeps {
   readonly histories: HistoryCache;
   readonly actions: PipelineActions;
   readonly events: EventRecorder;
-  readonly leadership: Leadership;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly failpoints?: Failpoints;
@@ -58,14 +57,18 @@ export class PipelineReconciler {
 
   constructor(private readonly deps: PipelineReconcilerDeps) {}
 
-  readonly reconcile = async (key: string): Promise<ReconcileResult | void> => {
+  /**
+   * Reconciles one pipeline under `term`, the leadership of its scope: appends carry the term's
+   * fencing token and every Kubernetes write asks the term first.
+   */
+  readonly reconcile = async (key: string, term: Term): Promise<ReconcileResult | void> => {
     const cached = this.deps.pipelines.get(key);
-    if (!cached || !this.deps.leadership.isLeader()) return;
+    if (!cached) return;
     const p = structuredClone(cached) as PipelineObject; // never mutate the informer's copy
     const finalizers = p.metadata.finalizers ?? [];
     if (!p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) {
       // Go on with the object as patched, rather than waiting for the informer to bring it back.
-      const patched = await this.setFinalizers(p, [...finalizers, FINALIZER]);
+      const patched = await this.setFinalizers(p, [...finalizers, FINALIZER], term);
       if (!patched) return;
       p.metadata = {
         ...p.metadata,
@@ -75,7 +78,7 @@ export class PipelineReconciler {
     }
     if (p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) return;
     try {
-      return await this.converge(p);
+      return await this.converge(p, term);
     } catch (err) {
       if (isUnavailable(err)) {
         throw new RequeueAfterError(`unreachable, retrying: ${(err as Error).message}`, STORE_RETRY_MS, {
@@ -89,16 +92,28 @@ export class PipelineReconciler {
         this.deps.histories.forget(pipelineStream(p.metadata.uid));
         throw new TransientError((err as Error).message, { cause: err });
       }
+      if ((err as Error).name === 'StaleFencingTokenError') {
+        // Someone newer leads this scope: what this replica knows of the stream may be stale.
+        this.deps.histories.forget(pipelineStream(p.metadata.uid));
+        term.revoke((err as Error).message);
+      }
       throw err;
     }
   };
+
+  /** Drops what is remembered of a pipeline whose scope this replica no longer (or newly) leads. */
+  forget(uid: string): void {
+    this.deps.histories.forget(pipelineStream(uid));
+    this.deps.actions.forget(uid);
+    this.written.delete(uid);
+  }
 
   private pluginsOf(ns: string): Map<string, PluginObject> {
     const plugins = this.deps.plugins.list().filter((x) => x.metadata.namespace === ns);
     return new Map(plugins.map((x) => [x.metadata.name, x as PluginObject]));
   }
 
-  private async converge(p: PipelineObject): Promise<ReconcileResult | void> {
+  private async converge(p: PipelineObject, term: Term): Promise<ReconcileResult | void> {
     const { clock, histories } = this.deps;
     const stream = pipelineStream(p.metadata.uid);
     const plugins = this.pluginsOf(p.metadata.namespace);
@@ -122,10 +137,11 @@ export class PipelineReconciler {
     let plan = planPipeline(input);
     if (plan.needLogs.size > 0)
       plan = planPipeline({ ...input, logs: await this.readLogs(p, pods, plan.needLogs) });
-    const after = await this.record(stream, history, plan);
-    await this.act(p, plugins, after, plan.actions);
-    if (p.metadata.deletionTimestamp) return this.release(p, after, pods);
+    const after = await this.record(stream, history, plan, term);
+    await this.act(p, plugins, after, plan.actions, term);
+    if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
     await this.writeStatus(
+      term,
       p,
       computeStatus({ pipeline: p, plugins, history: after, pods, now, invalid, waiting: plan.waiting }),
     );
@@ -150,15 +166,11 @@ export class PipelineReconciler {
   }
 
   /** Appends the plan's events; returns the history they lead to. */
-  private async record(stream: string, history: History, plan: Plan): Promise<History> {
+  private async record(stream: string, history: History, plan: Plan, term: Term): Promise<History> {
     if (plan.events.length === 0) return history;
     const expected = history.version < 0 ? 'no_stream' : history.version;
-    const result = await this.deps.store.append(
-      stream,
-      expected,
-      plan.events,
-      this.deps.leadership.fencing(),
-    );
+    this.deps.failpoints?.hit('before-append');
+    const result = await this.deps.store.append(stream, expected, plan.events, term.fencing);
     if (result.duplicate) {
       this.deps.histories.forget(stream);
       return this.deps.histories.load(stream);
@@ -172,22 +184,22 @@ export class PipelineReconciler {
     plugins: ReadonlyMap<string, PluginObject>,
     h: History,
     actions: readonly Action[],
+    term: Term,
   ): Promise<void> {
     const ns = p.metadata.namespace;
     for (const a of actions) {
       if (a.kind === 'createPod') {
         const run = h.runs.find((r) => r.id === a.runId);
         const step = run?.spec.steps.find((s) => s.name === a.step);
-        if (run && step) await this.deps.actions.createAttempt(p, plugins, run, step, a.attempt, a.pod);
-      } else if (a.kind === 'deletePod') await this.deps.actions.deletePod(ns, a.pod);
-      else if (a.kind === 'deleteSecret') await this.deps.actions.deleteSecret(ns, a.name);
+        if (run && step) await this.deps.actions.createAttempt(p, plugins, run, step, a.attempt, a.pod, term);
+      } else if (a.kind === 'deletePod') await this.deps.actions.deletePod(ns, a.pod, term);
+      else if (a.kind === 'deleteSecret') await this.deps.actions.deleteSecret(ns, a.name, term);
       else
-        await this.deps.events.record(p, {
-          type: a.type,
-          reason: a.reason,
-          note: a.note,
-          key: a.key ?? a.reason,
-        });
+        await this.deps.events.record(
+          p,
+          { type: a.type, reason: a.reason, note: a.note, key: a.key ?? a.reason },
+          term,
+        );
     }
     if (actions.length > 0) this.deps.failpoints?.hit('after-act');
   }
@@ -197,33 +209,40 @@ export class PipelineReconciler {
     p: PipelineObject,
     h: History,
     pods: readonly ObservedPod[],
+    term: Term,
   ): Promise<ReconcileResult | void> {
     const running = pods.filter((x) => !x.deleting && (x.outcome === 'Running' || x.outcome === 'Pending'));
     if (!h.deleted || running.length > 0) return { requeueAfterMs: 1000 };
     await this.setFinalizers(
       p,
       (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+      term,
     );
-    this.deps.histories.forget(pipelineStream(p.metadata.uid));
-    this.deps.actions.forget(p.metadata.uid);
-    this.written.delete(p.metadata.uid);
+    this.forget(p.metadata.uid);
   }
 
   /** Sets the finalizers; the patched object, or undefined when the pipeline is gone. */
-  private async setFinalizers(p: PipelineObject, finalizers: string[]): Promise<PipelineObject | undefined> {
+  private async setFinalizers(
+    p: PipelineObject,
+    finalizers: string[],
+    term: Term,
+  ): Promise<PipelineObject | undefined> {
     const { namespace, name, resourceVersion } = p.metadata;
     try {
       // resourceVersion makes it a compare-and-swap: another writer's finalizer is never lost.
-      return await this.deps.kube.patch<PipelineObject>(pipelinePath(namespace, name), {
-        metadata: { finalizers, resourceVersion },
-      });
+      return await this.deps.kube.patch<PipelineObject>(
+        pipelinePath(namespace, name),
+        { metadata: { finalizers, resourceVersion } },
+        'merge',
+        term,
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
       return undefined;
     }
   }
 
-  private async writeStatus(p: PipelineObject, status: unknown): Promise<void> {
+  private async writeStatus(term: Term, p: PipelineObject, status: unknown): Promise<void> {
     const uid = p.metadata.uid;
     // The cache may not show our last write yet; compare with what we wrote last.
     if (mergePatch(this.written.get(uid) ?? p.status ?? {}, status) === undefined) return;
@@ -234,6 +253,7 @@ export class PipelineReconciler {
         `${pipelinePath(namespace, name)}/status`,
         [{ op: 'add', path: '/status', value: status }],
         'json',
+        term,
       );
       this.written.set(uid, status);
     } catch (err) {

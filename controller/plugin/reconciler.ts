@@ -8,7 +8,7 @@ import { isNotFound } from '../kube/api-status-error.js';
 import { mergePatch } from '../apply/merge-patch.js';
 import type { Clock } from '../clock.js';
 import { mergeConditions } from '../conditions.js';
-import type { Leadership } from '../leadership/leadership.js';
+import type { Term } from '../leadership/term.js';
 import type { Cache, PluginObject } from '../objects.js';
 import { pluginProblem } from '../pipeline/validation.js';
 import type { ReconcileResult } from '../reconcile/errors.js';
@@ -17,7 +17,6 @@ import type { FlexPluginStatus } from '../../api/v1alpha1/index.js';
 export interface PluginReconcilerDeps {
   readonly plugins: Cache<PluginObject>;
   readonly kube: KubeClient;
-  readonly leadership: Leadership;
   readonly clock: Clock;
 }
 
@@ -42,9 +41,9 @@ export function pluginStatus(plugin: PluginObject, now: number): FlexPluginStatu
 export class PluginReconciler {
   constructor(private readonly deps: PluginReconcilerDeps) {}
 
-  readonly reconcile = async (key: string): Promise<ReconcileResult | void> => {
+  readonly reconcile = async (key: string, term: Term): Promise<ReconcileResult | void> => {
     const plugin = this.deps.plugins.get(key);
-    if (!plugin || !this.deps.leadership.isLeader()) return;
+    if (!plugin) return;
     const status = pluginStatus(plugin, this.deps.clock.now());
     const patch = mergePatch(plugin.status ?? {}, JSON.parse(JSON.stringify(status)));
     if (patch === undefined) return;
@@ -55,6 +54,8 @@ export class PluginReconciler {
         {
           status: patch,
         },
+        'merge',
+        term,
       );
     } catch (err) {
       if (!isNotFound(err)) throw err;

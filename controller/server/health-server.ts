@@ -7,7 +7,7 @@ import express from 'express';
 import type { Registry } from 'prom-client';
 
 export interface Readiness {
-  readiness(): { ready: boolean; checks: Record<string, boolean> };
+  readiness(): { ready: boolean; checks: Record<string, boolean>; details?: Record<string, unknown> };
 }
 
 export interface HealthServer {
@@ -22,8 +22,8 @@ export function healthApp(target: Readiness, registry: Registry): express.Expres
     res.type('text/plain').send('ok\n');
   });
   app.get('/readyz', (_req, res) => {
-    const { ready, checks } = target.readiness();
-    res.status(ready ? 200 : 503).json({ ready, checks });
+    const { ready, checks, details } = target.readiness();
+    res.status(ready ? 200 : 503).json({ ready, checks, ...(details && { details }) });
   });
   app.get('/metrics', (_req, res, next) => {
     registry

@@ -12,6 +12,16 @@ export class ReadModels {
   }
 
   /**
+   * Raises `fence` to its newest token + 1 and returns it: a new leader's fencing token. From
+   * this instant every append with an older token is refused.
+   */
+  async raiseFence(fence: string): Promise<number> {
+    const q = prepared('raise-fence', [fence]);
+    const { rows } = await this.db.query<{ token: string }>(q.text, q.values);
+    return Number(rows[0]!.token);
+  }
+
+  /**
    * The Singer state a tap should resume from: the partial state a later failed run left
    * (what its target had committed), else the last succeeded run's state.
    */

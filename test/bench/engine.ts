@@ -9,7 +9,9 @@
  *
  * BENCH_QPS / BENCH_BURST set the controller's client-side rate limit (default 0: none, so
  * the engine itself is measured); BENCH_WORKERS its reconcile workers (default 8);
- * BENCH_CPU_PROFILE=<dir> writes the controller's V8 CPU profile there. The controller runs
+ * BENCH_CPU_PROFILE=<dir> writes the controller's V8 CPU profile there. BENCH_REPLICAS and
+ * BENCH_BUCKETS run several controller processes sharing the buckets (active/active); requests
+ * and CPU are then summed over them, RSS is the largest. The controller runs
  * compiled (`npm run build`, as in the image), not through tsx: the loader's worker thread
  * and transpile caches would be counted in its memory.
  *
@@ -37,6 +39,9 @@ const sizes = process.argv
   .filter((n) => n > 0);
 const SIZES = sizes.length ? sizes : [500];
 const CONCURRENCY = 64;
+/** Controller processes and buckets (BENCH_REPLICAS, BENCH_BUCKETS): 1 × 1 by default. */
+const REPLICAS = Math.max(1, Number(process.env.BENCH_REPLICAS ?? 1));
+const BUCKETS = Math.max(1, Number(process.env.BENCH_BUCKETS ?? 1));
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -103,13 +108,30 @@ async function rawRate(plane: ControlPlane, n: number): Promise<{ podsPerSecond:
   return { podsPerSecond: n / seconds, phase };
 }
 
-async function scrape(port: number): Promise<{ requests: number }> {
+/** The sum of a metric's series on one controller. */
+async function metricSum(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const requests = text
+  return text
     .split('\n')
-    .filter((l) => l.startsWith('rest_client_requests_total{'))
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  return { requests };
+}
+
+/** Kubernetes API requests of every controller (informer lists and watches are not counted). */
+async function scrapeAll(ports: readonly number[]): Promise<{ requests: number }> {
+  const each = await Promise.all(ports.map((p) => metricSum(p, 'rest_client_requests_total')));
+  return { requests: each.reduce((a, b) => a + b, 0) };
+}
+
+/** Waits until every bucket is led and nobody leads more than its share. */
+async function balanced(ports: readonly number[]): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const held = await Promise.all(ports.map((p) => metricSum(p, 'leader_election_master_status')));
+    const sum = held.reduce((a, b) => a + b, 0);
+    if (sum === BUCKETS && held.every((h) => h <= Math.ceil(BUCKETS / ports.length))) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the buckets were never shared out');
 }
 
 interface Figures {
@@ -136,33 +158,43 @@ async function flexcoreRun(plane: ControlPlane, databaseUrl: string, n: number):
     metadata: { name: 'work' },
     spec: { type: 'utility', image: 'example.com/work:1', command: ['work'] },
   });
-  const port = await freePort();
   const profile = process.env.BENCH_CPU_PROFILE;
   const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/controller/cli/main.js', 'controller'], {
-    env: {
-      ...process.env,
-      KUBECONFIG: plane.kubeconfigPath,
-      DATABASE_URL: databaseUrl,
-      WATCH_NAMESPACE: ns,
-      FLEXCORE_PORT: String(port),
-      FLEXCORE_KUBE_QPS: process.env.BENCH_QPS ?? '0',
-      FLEXCORE_KUBE_BURST: process.env.BENCH_BURST ?? '100',
-      FLEXCORE_WORKERS: process.env.BENCH_WORKERS ?? '8',
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (i > 600) throw new Error('the controller did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
+  const controllers = await Promise.all(
+    Array.from({ length: REPLICAS }, async (_, i) => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [...nodeArgs, 'dist/controller/cli/main.js', 'controller'], {
+        env: {
+          ...process.env,
+          KUBECONFIG: plane.kubeconfigPath,
+          DATABASE_URL: databaseUrl,
+          WATCH_NAMESPACE: ns,
+          FLEXCORE_PORT: String(port),
+          FLEXCORE_KUBE_QPS: process.env.BENCH_QPS ?? '0',
+          FLEXCORE_KUBE_BURST: process.env.BENCH_BURST ?? '100',
+          FLEXCORE_WORKERS: process.env.BENCH_WORKERS ?? '8',
+          FLEXCORE_BUCKETS: String(BUCKETS),
+          POD_NAME: `bench-controller-${i}`,
+          LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      return { port, child, exited };
+    }),
+  );
+  for (const { port } of controllers) {
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (i > 600) throw new Error('the controller did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
+  await balanced(controllers.map((c) => c.port));
   const created = new Map<string, number>();
   const podSeen = new Map<string, number>();
   const succeeded = new Map<string, number>();
@@ -190,10 +222,12 @@ async function flexcoreRun(plane: ControlPlane, databaseUrl: string, n: number):
   };
   pipelines.onAdd(onPipeline).onUpdate((_, p) => onPipeline(p));
   await Promise.all([pods.start(), pipelines.start()]);
-  const before = await scrape(port);
+  const before = await scrapeAll(controllers.map((c) => c.port));
 
   const names = Array.from({ length: n }, (_, i) => `p-${i}`);
-  const all = groups(plane, { controller: () => (child.pid ? [child.pid] : []) });
+  const all = groups(plane, {
+    controller: () => controllers.flatMap((c) => (c.child.pid ? [c.child.pid] : [])),
+  });
   const cpu0 = sampleCpu(all);
   const t0 = performance.now();
   await pool(names, CONCURRENCY, async (name) => {
@@ -212,10 +246,10 @@ async function flexcoreRun(plane: ControlPlane, databaseUrl: string, n: number):
     await new Promise((r) => setTimeout(r, 200));
   }
   const phase = { seconds: (performance.now() - t0) / 1000, cpu: cpuSpent(cpu0, sampleCpu(all)) };
-  const after = await scrape(port);
-  const hwm = memoryMiB(child.pid, 'VmHWM');
-  child.kill('SIGTERM');
-  await exited;
+  const after = await scrapeAll(controllers.map((c) => c.port));
+  const hwm = Math.max(...controllers.map((c) => memoryMiB(c.child.pid, 'VmHWM')));
+  for (const c of controllers) c.child.kill('SIGTERM');
+  await Promise.all(controllers.map((c) => c.exited));
   await Promise.all([pods.stop(), pipelines.stop()]);
 
   const toPod = names.map((x) => podSeen.get(x)! - created.get(x)!);
@@ -261,6 +295,7 @@ async function run(n: number): Promise<Row> {
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+console.log(`controllers: ${REPLICAS} process(es) sharing ${BUCKETS} bucket(s)`);
 for (const n of SIZES) {
   const rows: Row[] = [];
   for (let k = 1; k <= RUNS; k++) {

@@ -53,7 +53,14 @@ describe('engine: kill -9 at injected points', function () {
       );
     }
     await plane.kubectl(['apply', '-n', namespace, '-f', '-'], docs.map((d) => stringify(d)).join('---\n'));
-    const env = { KUBECONFIG: plane.kubeconfigPath, DATABASE_URL: db.url, WATCH_NAMESPACE: namespace };
+    // One identity across restarts (a StatefulSet's Pod name): each new process takes the Lease
+    // its killed predecessor held at once, as a new term with a new fencing token.
+    const env = {
+      KUBECONFIG: plane.kubeconfigPath,
+      DATABASE_URL: db.url,
+      WATCH_NAMESPACE: namespace,
+      POD_NAME: 'crash-controller',
+    };
     const done = async (): Promise<boolean> => {
       const list = JSON.parse(
         await plane.kubectl(['get', 'flexpipelines', '-n', namespace, '-o', 'json']),

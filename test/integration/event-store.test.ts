@@ -8,6 +8,7 @@ import {
 } from '../../controller/store/errors.js';
 import { deterministicEventId, type ExpectedVersion } from '../../controller/store/event-store.js';
 import { migrate, migrations } from '../../controller/store/migrate.js';
+import { ReadModels } from '../../controller/store/read-models.js';
 import type { NewEvent, RecordedEvent } from '../../controller/store/recorded-event.js';
 import { freshStore, type TestStore } from './support/store.js';
 
@@ -182,6 +183,38 @@ describe('event store on real PostgreSQL', function () {
         t.store.append('old-0', 'any', [ev('old-0', 999)], { fence: 'leader', token: 1 }),
       );
       expect(!late.ok && late.error).to.be.instanceOf(StaleFencingTokenError);
+    });
+
+    it('raises a fence atomically for new leaders: distinct rising tokens, and the old one refused from that instant', async () => {
+      const readModels = new ReadModels(t.pool);
+      const first = await readModels.raiseFence('bucket-0');
+      expect(first).to.equal(1);
+      const oldWriter = Array.from({ length: 40 }, (_, i) =>
+        settle(
+          t.store.append(`s-${i % 5}`, 'any', [ev(`s-${i % 5}`, i)], { fence: 'bucket-0', token: first }),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 3));
+      // Several replicas acquiring one after another (or at once): each gets its own token.
+      const raised = await Promise.all(Array.from({ length: 5 }, () => readModels.raiseFence('bucket-0')));
+      expect([...raised].sort((a, b) => a - b)).to.deep.equal([2, 3, 4, 5, 6]);
+      const results = await Promise.all(oldWriter);
+      for (const r of results) if (!r.ok) expect(r.error).to.be.instanceOf(StaleFencingTokenError);
+      const { rows } = await t.pool.query<{ raised_at: Date; last_old: Date | null }>(
+        `SELECT (SELECT updated_at FROM flexcore.fences WHERE fence = 'bucket-0') AS raised_at,
+                (SELECT max(recorded_at) FROM flexcore.events WHERE fencing_token = $1) AS last_old`,
+        [first],
+      );
+      if (rows[0]!.last_old) expect(rows[0]!.last_old.getTime()).to.be.at.most(rows[0]!.raised_at.getTime());
+      const late = await settle(
+        t.store.append('s-0', 'any', [ev('s-0', 999)], { fence: 'bucket-0', token: 5 }),
+      );
+      expect(!late.ok && late.error, 'a token older than the newest raise').to.be.instanceOf(
+        StaleFencingTokenError,
+      );
+      await t.store.append('s-0', 'any', [ev('s-0', 1000)], { fence: 'bucket-0', token: 6 });
+      // A lost Lease object or Redis does not matter: the next raise still goes up.
+      expect(await readModels.raiseFence('bucket-0')).to.equal(7);
     });
   });
 
