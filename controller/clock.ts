@@ -26,3 +26,13 @@ export const systemClock: Clock = {
     return () => clearTimeout(t);
   },
 };
+
+/**
+ * The real clock for intervals that must not jump (leader election: lease expiry, renew
+ * deadlines): epoch-based at start, then advanced by the monotonic clock, so an NTP step
+ * neither expires a live Lease early nor stretches a leader's time.
+ */
+export const monotonicClock: Clock = {
+  now: () => Math.round(performance.timeOrigin + performance.now()),
+  setTimer: (callback, delayMs) => systemClock.setTimer(callback, delayMs),
+};

@@ -7,7 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { KubeClient } from '../apply/kube-client.js';
-import { systemClock } from '../clock.js';
+import { monotonicClock } from '../clock.js';
 import { Failpoints } from '../failpoints.js';
 import { ElectedLeadership } from '../leadership/elected-leadership.js';
 import { electionConfig, flagsAsEnv, type ElectionConfig } from '../leadership/election-config.js';
@@ -67,18 +67,21 @@ function leadershipFor(
   logger: Logger,
 ): Leadership {
   const readModels = new ReadModels(pool);
-  const raiseFence = (scope: string): Promise<number> => readModels.raiseFence(scope);
+  const raiseFence = (scope: string, lockTimeoutMs?: number): Promise<number> =>
+    readModels.raiseFence(scope, lockTimeoutMs);
   if (!election.leaderElect)
     return new SingleReplicaLeadership(election.buckets, raiseFence, election.identity);
   return new ElectedLeadership({
     ...election,
     kubeConfig: kc,
-    kube: new KubeClient(kc, { qps: 0 }),
+    // Its own client: renewals never queue behind the engine's rate limit, and a hung request
+    // gives up well within the renew deadline.
+    kube: new KubeClient(kc, { qps: 0, timeoutMs: election.timings.renewDeadlineMs / 2 }),
     raiseFence,
     redis: election.redisUrl
       ? new RedisLink({ url: election.redisUrl, prefix: election.namespace, logger, registry })
       : undefined,
-    clock: systemClock,
+    clock: monotonicClock,
     logger,
     registry,
   });

@@ -33,7 +33,7 @@ export interface ElectedLeadershipOptions {
   readonly kubeConfig: KubeConfig;
   /** A client of its own, so renewals never wait behind the engine's rate limit. */
   readonly kube: KubeClient;
-  readonly raiseFence: (scope: string) => Promise<number>;
+  readonly raiseFence: (scope: string, lockTimeoutMs: number) => Promise<number>;
   readonly redis?: RedisLink;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -51,6 +51,8 @@ export class ElectedLeadership implements Leadership {
   private readonly metrics: LeadershipMetrics;
   private readonly log: Logger;
   private balanceTimer: CancelTimer | undefined;
+  /** The heartbeat in flight, if any. */
+  private beat: Promise<void> | undefined;
   /** When each scope led now was acquired. */
   private readonly since = new Map<string, string>();
   private stopped = false;
@@ -131,6 +133,7 @@ export class ElectedLeadership implements Leadership {
   async stop(): Promise<void> {
     this.stopped = true;
     this.balanceTimer?.();
+    await this.beat; // a heartbeat in flight must not land after leaving
     await this.o.redis?.announce({ scope: '', by: this.identity, event: 'leaving' });
     await this.membership.leave();
     await Promise.all(this.electors.map((e) => e.stop(true)));
@@ -218,12 +221,30 @@ export class ElectedLeadership implements Leadership {
     const held = this.electors.flatMap((e, i) => (e.holds() ? [i] : []));
     for (const i of surplus(held, this.share()))
       void this.electors[i]!.release('rebalancing to the fair share');
-    // Redis may have come back empty: the holders are published again every period.
-    for (const e of this.electors) if (e.status === 'leading') this.publish(e.scope, e.fencingToken!);
-    this.balanceTimer = this.o.clock.setTimer(
-      () => void this.membership.heartbeat().finally(() => this.balance()),
-      this.o.timings.retryPeriodMs,
-    );
+    void this.publishHolders();
+    this.balanceTimer = this.o.clock.setTimer(() => {
+      this.beat = this.membership
+        .heartbeat()
+        .catch((err: unknown) =>
+          this.log.warn('membership heartbeat failed', { error: (err as Error).message }),
+        )
+        .finally(() => this.balance());
+    }, this.o.timings.retryPeriodMs);
+  }
+
+  /**
+   * Redis may have come back empty, and a replica that crashed or stepped down leaves its entry:
+   * every period each replica writes the scopes it leads and deletes entries naming it for
+   * scopes it no longer leads. (The Lease stays the truth; this is for the status API.)
+   */
+  private async publishHolders(): Promise<void> {
+    const redis = this.o.redis;
+    if (!redis?.up) return;
+    const published = (await redis.holders()) ?? {};
+    for (const e of this.electors) {
+      if (e.status === 'leading') this.publish(e.scope, e.fencingToken!);
+      else if (published[e.scope]?.identity === this.identity) await redis.publishHolder(e.scope, undefined);
+    }
   }
 
   private acquired(scope: string, token: number): void {

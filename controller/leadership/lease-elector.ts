@@ -4,7 +4,9 @@
  * released; the leader renews every retry period and stops leading when it sees another holder
  * or cannot renew for the renew deadline. Expiry is judged by the LOCAL clock from when the
  * record was last seen to change, never from the times written in it. On each acquisition the
- * new holder raises the scope's fence in PostgreSQL; only with that token does it lead.
+ * new holder raises the scope's fence in PostgreSQL; only with that token does it lead. The raise
+ * runs beside the renewals (a slow database never lets the Lease lapse), and a token that comes
+ * back after the term ended, or after the renew deadline, is never used.
  */
 import type { Clock, CancelTimer } from '../clock.js';
 import { isApiStatusError } from '../kube/api-status-error.js';
@@ -35,8 +37,8 @@ export interface ElectorOptions {
   readonly labels: Record<string, string>;
   readonly timings: ElectionTimings;
   readonly leases: LeaseApi;
-  /** Raises the scope's fence and returns the new token (PostgreSQL). */
-  readonly raiseFence: (scope: string) => Promise<number>;
+  /** Raises the scope's fence and returns the new token (PostgreSQL), waiting at most `lockTimeoutMs`. */
+  readonly raiseFence: (scope: string, lockTimeoutMs: number) => Promise<number>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random?: () => number;
@@ -61,12 +63,17 @@ export class LeaseElector {
   private token: number | undefined;
   private observed: Observation | undefined;
   private resourceVersion: string | undefined;
-  /** When the last successful renewal was SENT: writes are trusted until this + renew deadline. */
+  /** When the last successful renewal was SENT: the term is trusted until this + renew deadline. */
   private renewedAt = 0;
-  private busy = false;
+  /** Counts acquisitions, so a fence raised for an earlier one is recognised and ignored. */
+  private acquisition = 0;
+  private raising = false;
+  /** The try in flight; ticks never overlap, release and stop wait for it. */
+  private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
   private cancelTimer: CancelTimer | undefined;
+  private cancelDeadline: CancelTimer | undefined;
   private fenceWarned = false;
   private readonly log: Logger;
   private readonly random: () => number;
@@ -82,12 +89,14 @@ export class LeaseElector {
     this.schedule(0);
   }
 
-  /** Stops trying; a held Lease is released first when `release` is set. */
+  /** Stops trying, waits for the try in flight, then hands a held Lease back when `release` is set. */
   async stop(release: boolean): Promise<void> {
-    if (release) await this.release('shutting down');
     this.stopped = true;
     this.cancelTimer?.();
-    if (this.state !== 'standby') this.lose('stopped', false);
+    await this.running;
+    if (release) await this.release('shutting down');
+    else if (this.state !== 'standby') this.lose('stopped', false);
+    this.cancelDeadline?.();
   }
 
   /** Try now (a release was seen or announced). */
@@ -141,25 +150,35 @@ export class LeaseElector {
     if (this.state === 'standby') this.schedule(this.standbyDelay());
   }
 
-  /** Hands the Lease back (client-go's release on cancel): the term ends first, then the holder is cleared. */
+  /**
+   * Hands the Lease back (client-go's release on cancel): the term ends first, then the holder
+   * is cleared, after the try in flight (it may have renewed) and re-read once on a conflict.
+   */
   async release(reason: string): Promise<void> {
+    await this.running;
     if (this.state === 'standby' || !this.observed) return;
-    const old = this.observed.record;
-    const rv = this.resourceVersion;
     this.lose(reason, true);
-    if (old.holderIdentity !== this.o.identity) return;
-    const lease = leaseObject(
-      this.scope,
-      this.o.namespace,
-      releasedRecord(old, this.o.clock.now()),
-      this.o.labels,
-      rv,
-    );
-    try {
-      this.see(await this.o.leases.update(lease));
-      this.o.onReleased?.(this.scope);
-    } catch (err) {
-      this.log.warn('could not release the lease', { error: (err as Error).message });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const old = this.observed?.record;
+      if (!old || old.holderIdentity !== this.o.identity) return;
+      const lease = leaseObject(
+        this.scope,
+        this.o.namespace,
+        releasedRecord(old, this.o.clock.now()),
+        this.o.labels,
+        this.resourceVersion,
+      );
+      try {
+        this.see(await this.o.leases.update(lease));
+        this.o.onReleased?.(this.scope);
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt > 0) {
+          this.log.warn('could not release the lease', { error: (err as Error).message });
+          return;
+        }
+        this.see(await this.o.leases.get(this.scope).catch(() => undefined));
+      }
     }
   }
 
@@ -176,11 +195,14 @@ export class LeaseElector {
       assertMayWrite: () => {
         if (this.state !== 'leading' || this.token !== token)
           throw new NotLeaderError(this.scope, `term ${token} ended`);
-        if (this.o.clock.now() >= this.renewedAt + this.o.timings.renewDeadlineMs)
-          throw new NotLeaderError(this.scope, 'renewal overdue');
+        if (this.overdue()) throw new NotLeaderError(this.scope, 'renewal overdue');
       },
       revoke: (reason) => this.stepDown(token, reason),
     };
+  }
+
+  private overdue(): boolean {
+    return this.o.clock.now() >= this.renewedAt + this.o.timings.renewDeadlineMs;
   }
 
   private schedule(delayMs: number): void {
@@ -190,19 +212,12 @@ export class LeaseElector {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    if (this.busy) {
+    if (this.running) {
       this.again = true;
       return;
     }
-    this.busy = true;
-    try {
-      if (this.state !== 'standby') await this.renew();
-      else if (this.wants()) await this.acquire();
-    } catch (err) {
-      this.log.error('leader election step failed', { error: (err as Error).message });
-    } finally {
-      this.busy = false;
-    }
+    this.running = this.step().finally(() => (this.running = undefined));
+    await this.running;
     if (this.stopped) return;
     if (this.again) {
       this.again = false;
@@ -212,8 +227,17 @@ export class LeaseElector {
     }
   }
 
+  private async step(): Promise<void> {
+    try {
+      if (this.state !== 'standby') await this.renew();
+      else if (this.wants()) await this.acquire();
+    } catch (err) {
+      this.log.error('leader election step failed', { error: (err as Error).message });
+    }
+  }
+
   private wants(): boolean {
-    return this.o.shouldContend?.(this.scope) ?? true;
+    return !this.stopped && (this.o.shouldContend?.(this.scope) ?? true);
   }
 
   /** A jittered retry period, or less when the watched Lease is free or expires sooner. */
@@ -231,41 +255,68 @@ export class LeaseElector {
   private async acquire(): Promise<void> {
     const sentAt = this.o.clock.now();
     if ((await this.tryAcquireOrRenew(sentAt)) !== 'ours') return;
-    this.renewedAt = sentAt;
+    // Held from here, even if stopping: stop() releases it right after this try.
     this.state = 'fencing';
-    await this.raiseFence();
+    this.acquisition++;
+    this.renewed(sentAt);
+    if (!this.stopped) this.raiseFence();
   }
 
   private async renew(): Promise<void> {
     const sentAt = this.o.clock.now();
     const result = await this.tryAcquireOrRenew(sentAt);
+    if (this.state === 'standby') return; // the term ended meanwhile (watch, deadline): a new one starts by acquiring
     if (result === 'ours') {
-      this.renewedAt = sentAt;
-      if (this.state === 'fencing') await this.raiseFence();
+      this.renewed(sentAt);
+      if (this.state === 'fencing' && !this.raising && !this.stopped) this.raiseFence();
     } else if (result === 'other') {
       this.lose(`another holder was seen: ${this.observed?.record.holderIdentity || '(released)'}`, false);
-    } else if (this.o.clock.now() >= this.renewedAt + this.o.timings.renewDeadlineMs) {
+    } else if (this.overdue()) {
       this.lose('renew deadline passed', false);
     }
   }
 
+  /** A renewal was sent at `sentAt` and succeeded: the term is good until the renew deadline after it. */
+  private renewed(sentAt: number): void {
+    this.renewedAt = sentAt;
+    this.cancelDeadline?.();
+    // Ends the term on time even when a request hangs or the process was frozen.
+    this.cancelDeadline = this.o.clock.setTimer(
+      () => {
+        if (this.state !== 'standby' && this.overdue()) this.lose('renew deadline passed', false);
+      },
+      this.renewedAt + this.o.timings.renewDeadlineMs - this.o.clock.now(),
+    );
+  }
+
   /** The fence makes the term: until PostgreSQL hands out a token, the Lease is held but nothing runs. */
-  private async raiseFence(): Promise<void> {
-    try {
-      const token = await this.o.raiseFence(this.scope);
-      if (this.state !== 'fencing') return; // lost while raising: the token is simply never used
-      this.token = token;
-      this.state = 'leading';
-      this.fenceWarned = false;
-      this.log.info('acquired leadership', { token, identity: this.o.identity });
-      this.o.onAcquired?.(this.scope, token);
-    } catch (err) {
-      if (!this.fenceWarned)
-        this.log.warn('holding the lease but cannot raise the fence: not leading until PostgreSQL answers', {
-          error: (err as Error).message,
-        });
-      this.fenceWarned = true;
-    }
+  private raiseFence(): void {
+    const acquisition = this.acquisition;
+    this.raising = true;
+    this.o.raiseFence(this.scope, this.o.timings.retryPeriodMs).then(
+      (token) => {
+        this.raising = false;
+        // Lost, stopped or overdue meanwhile: this token is never used (the next term raises again).
+        if (this.stopped || this.state !== 'fencing' || this.acquisition !== acquisition || this.overdue())
+          return;
+        this.token = token;
+        this.state = 'leading';
+        this.fenceWarned = false;
+        this.log.info('acquired leadership', { token, identity: this.o.identity });
+        this.o.onAcquired?.(this.scope, token);
+      },
+      (err: unknown) => {
+        this.raising = false; // the next renewal tries again
+        if (!this.fenceWarned)
+          this.log.warn(
+            'holding the lease but cannot raise the fence: not leading until PostgreSQL answers',
+            {
+              error: (err as Error).message,
+            },
+          );
+        this.fenceWarned = true;
+      },
+    );
   }
 
   private lose(reason: string, released: boolean): void {
@@ -273,6 +324,8 @@ export class LeaseElector {
     const token = this.token;
     this.state = 'standby';
     this.token = undefined;
+    this.acquisition++;
+    this.cancelDeadline?.();
     if (!wasLeading) return;
     this.log.info(released ? 'released leadership' : 'lost leadership', { token, reason });
     this.o.onLost?.(this.scope, reason, released);

@@ -51,6 +51,7 @@ export class Membership {
   private readonly name: string;
   private fromRedis: string[] | undefined;
   private resourceVersion: string | undefined;
+  private left = false;
 
   constructor(private readonly o: MembershipOptions) {
     this.name = memberLeaseName(o.identity);
@@ -72,6 +73,7 @@ export class Membership {
 
   /** Refreshes this replica's membership (every retry period). */
   async heartbeat(): Promise<void> {
+    if (this.left) return;
     const { redis, identity, timings } = this.o;
     if (redis?.up && (await redis.heartbeat(identity, timings.leaseDurationMs))) {
       this.fromRedis = await redis.members();
@@ -100,6 +102,7 @@ export class Membership {
 
   /** Leaves: the Redis key and the member Lease go, so the others rebalance at once. */
   async leave(): Promise<void> {
+    this.left = true;
     await this.o.redis?.leave(this.o.identity);
     await this.o.leases.delete(this.name).catch(() => undefined);
   }

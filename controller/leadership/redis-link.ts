@@ -130,10 +130,17 @@ export class RedisLink {
   }
 
   /** The published holder of every scope. */
-  async holders(): Promise<Record<string, HolderInfo> | undefined> {
+  async holders(): Promise<Record<string, HolderInfo | undefined> | undefined> {
     const all = await this.quietly(() => this.client.hgetall(`${this.base}holders`));
     if (!all) return undefined;
-    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as HolderInfo]));
+    const parsed = (v: string): HolderInfo | undefined => {
+      try {
+        return JSON.parse(v) as HolderInfo;
+      } catch {
+        return undefined; // not ours: ignored
+      }
+    };
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, parsed(v)]));
   }
 
   stop(): void {

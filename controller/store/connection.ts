@@ -61,6 +61,10 @@ export function createPool(config: StoreConfig & { url: string }, onError?: (err
     ssl,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
+    // The engine's transactions are a few statements sent back to back. One left idle (a
+    // frozen replica, mid-transaction) would hold its fence's lock and keep a new leader from
+    // raising it: the server ends it after this long.
+    idle_in_transaction_session_timeout: 10_000,
     application_name: 'flexcore',
   });
   pool.on('error', (err) => onError?.(err));

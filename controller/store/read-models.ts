@@ -13,10 +13,11 @@ export class ReadModels {
 
   /**
    * Raises `fence` to its newest token + 1 and returns it: a new leader's fencing token. From
-   * this instant every append with an older token is refused.
+   * this instant every append with an older token is refused. Waits at most `lockTimeoutMs`
+   * for appends of older tokens in flight (then fails: try again later).
    */
-  async raiseFence(fence: string): Promise<number> {
-    const q = prepared('raise-fence', [fence]);
+  async raiseFence(fence: string, lockTimeoutMs = 5000): Promise<number> {
+    const q = prepared('raise-fence', [fence, Math.max(1, Math.round(lockTimeoutMs))]);
     const { rows } = await this.db.query<{ token: string }>(q.text, q.values);
     return Number(rows[0]!.token);
   }

@@ -225,9 +225,16 @@ async function flexcoreRun(plane: ControlPlane, databaseUrl: string, n: number):
   const before = await scrapeAll(controllers.map((c) => c.port));
 
   const names = Array.from({ length: n }, (_, i) => `p-${i}`);
-  const all = groups(plane, {
-    controller: () => controllers.flatMap((c) => (c.child.pid ? [c.child.pid] : [])),
-  });
+  // One CPU group per controller process: with several replicas, how the work is shared shows.
+  const all = groups(
+    plane,
+    Object.fromEntries(
+      controllers.map((c, i) => [
+        REPLICAS > 1 ? `controller-${i}` : 'controller',
+        () => (c.child.pid ? [c.child.pid] : []),
+      ]),
+    ),
+  );
   const cpu0 = sampleCpu(all);
   const t0 = performance.now();
   await pool(names, CONCURRENCY, async (name) => {

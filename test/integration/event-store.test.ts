@@ -216,6 +216,38 @@ describe('event store on real PostgreSQL', function () {
       // A lost Lease object or Redis does not matter: the next raise still goes up.
       expect(await readModels.raiseFence('bucket-0')).to.equal(7);
     });
+
+    it('bounds a raise held up by a writer frozen mid-transaction, and closes the pre-election fence', async () => {
+      const readModels = new ReadModels(t.pool);
+      const token = await readModels.raiseFence('bucket-1');
+      const frozen = new pg.Client({ connectionString: t.url });
+      await frozen.connect();
+      try {
+        await frozen.query('BEGIN');
+        await frozen.query(`SELECT * FROM flexcore.append('x', -2, $1::jsonb, 'bucket-1', $2)`, [
+          JSON.stringify([{ ...ev('x', 0), metadata: {} }]),
+          token,
+        ]);
+        const blocked = await settle(readModels.raiseFence('bucket-1', 200));
+        expect(!blocked.ok && (blocked.error as { code?: string }).code, 'lock_not_available').to.equal(
+          '55P03',
+        );
+        await frozen.query('ROLLBACK');
+      } finally {
+        await frozen.end();
+      }
+      expect(await readModels.raiseFence('bucket-1', 200)).to.equal(token + 1);
+      const { rows } = await t.pool.query<{ token: string }>(
+        `SELECT token FROM flexcore.fences WHERE fence = 'flexcore-engine'`,
+      );
+      expect(rows[0]?.token, 'the single fence of controllers before leader election').to.equal(
+        '9223372036854775807',
+      );
+      const old = await settle(
+        t.store.append('y', 'any', [ev('y', 0)], { fence: 'flexcore-engine', token: 42 }),
+      );
+      expect(!old.ok && old.error).to.be.instanceOf(StaleFencingTokenError);
+    });
   });
 
   describe('global feed', () => {
