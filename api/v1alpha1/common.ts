@@ -98,9 +98,9 @@ export const TimeoutSeconds = z
     description: `Maximum run time of one attempt in seconds (1 to ${LIMITS.maxTimeoutSeconds}); the Pod is stopped when it is exceeded.`,
   });
 
-const LABEL_KEY =
+export const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export const PodMetadata = withRules(
   z.strictObject({

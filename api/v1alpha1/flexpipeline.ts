@@ -13,6 +13,7 @@ import {
   TimeoutSeconds,
 } from './common.js';
 import type { RuleIssue } from './kube.js';
+import { ImagePullPolicy, PodPlacementFields, SERVICE_ACCOUNT_RULE } from './scheduling.js';
 import { DNS_LABEL, freeForm, listMap, listSet, withRules } from './kube.js';
 
 export const PIPELINE_KIND = 'FlexPipeline';
@@ -112,9 +113,14 @@ export const Step = withRules(
           'Key under which Singer state is kept between runs. Defaults to <namespace>/<pipeline>/<step>; share it to hand state between pipelines.',
       }),
     podMetadata: PodMetadata.optional(),
+    imagePullPolicy: ImagePullPolicy.optional().meta({
+      description: "When the node pulls the step's images; replaces the plugins' own policy.",
+    }),
+    ...PodPlacementFields,
   }),
   'One unit of work: a plugin run in its own sandboxed Pod.',
   [
+    SERVICE_ACCOUNT_RULE,
     {
       cel: '!has(self.dependsOn) || !(self.name in self.dependsOn)',
       message: 'a step cannot depend on itself',

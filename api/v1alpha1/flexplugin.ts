@@ -13,6 +13,7 @@ import {
   TimeoutSeconds,
 } from './common.js';
 import { listMap, listSet, withRules } from './kube.js';
+import { ImagePullPolicy, PodPlacementFields, SERVICE_ACCOUNT_RULE } from './scheduling.js';
 
 export const PLUGIN_KIND = 'FlexPlugin';
 
@@ -171,13 +172,16 @@ export const Sandbox = z
   });
 export type Sandbox = z.infer<typeof Sandbox>;
 
-export const PluginDefaults = z
-  .strictObject({
+export const PluginDefaults = withRules(
+  z.strictObject({
     resources: ResourceRequirements.optional(),
     timeoutSeconds: TimeoutSeconds.optional(),
     retries: RetryPolicy.optional(),
-  })
-  .meta({ description: 'Defaults for every step that runs this plugin; a step may override each one.' });
+    ...PodPlacementFields,
+  }),
+  'Defaults for every step that runs this plugin; a step may override each one.',
+  [SERVICE_ACCOUNT_RULE],
+);
 
 export const FlexPluginSpec = withRules(
   z.strictObject({
@@ -189,10 +193,7 @@ export const FlexPluginSpec = withRules(
       .max(512)
       .regex(/^\S+$/, 'must be an image reference without spaces')
       .meta({ description: 'Container image, preferably pinned by digest.' }),
-    imagePullPolicy: z
-      .enum(['Always', 'IfNotPresent', 'Never'])
-      .optional()
-      .meta({ description: 'When the node pulls the image; Kubernetes default when unset.' }),
+    imagePullPolicy: ImagePullPolicy.optional(),
     command: z
       .array(z.string())
       .max(64)

@@ -4,4 +4,5 @@ export * from './flexplugin.js';
 export * from './flexpipeline.js';
 export * from './graph.js';
 export * from './schedule.js';
+export * from './scheduling.js';
 export * from './validate.js';

@@ -12,6 +12,9 @@ import { sharedPlane, uniqueName } from './support/plane.js';
 
 const GROUP = { group: 'flexcore.io', version: 'v1alpha1' };
 
+/** Cluster objects a placed step names: the apiserver refuses a Pod naming ones that do not exist. */
+const PLACEMENT = { priorityClass: 'flexcore-test-batch', runtimeClass: 'flexcore-test-gvisor' };
+
 const PLUGINS: Record<string, Record<string, unknown>> = {
   'tap-db': {
     type: 'tap',
@@ -38,6 +41,22 @@ const PLUGINS: Record<string, Record<string, unknown>> = {
     defaults: { resources: { requests: { cpu: '500m' } }, timeoutSeconds: 120 },
     sandbox: { writablePaths: ['/work'], egress: [{ cidr: '192.0.2.0/24' }], allowDNS: false },
   },
+  'placed-job': {
+    type: 'utility',
+    image: 'registry.example.com/placed:1',
+    command: ['run'],
+    defaults: {
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [
+        { key: 'dedicated', operator: 'Equal', value: 'etl', effect: 'NoExecute', tolerationSeconds: 60 },
+      ],
+      imagePullSecrets: [{ name: 'registry' }],
+      priorityClassName: PLACEMENT.priorityClass,
+      runtimeClassName: PLACEMENT.runtimeClass,
+      serviceAccountName: 'job-runner',
+      automountServiceAccountToken: true,
+    },
+  },
 };
 
 const STEPS = [
@@ -55,6 +74,29 @@ const STEPS = [
     podMetadata: { annotations: { 'kwok.flexcore.io/duration': '1s' } },
   },
   { name: 'writable', plugin: 'target-files' },
+  {
+    name: 'placed',
+    plugin: 'placed-job',
+    imagePullPolicy: 'Never',
+    affinity: {
+      nodeAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 10,
+            preference: { matchExpressions: [{ key: 'type', operator: 'In', values: ['kwok'] }] },
+          },
+        ],
+      },
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { 'flexcore.io/step': 'placed' } },
+            topologyKey: 'kubernetes.io/hostname',
+          },
+        ],
+      },
+    },
+  },
   {
     name: 'resources',
     plugin: 'heavy-job',
@@ -121,6 +163,14 @@ describe('rendered Pods, Secrets and NetworkPolicies on a real apiserver (Pod Se
     custom = kc.makeApiClient(CustomObjectsApi);
     ns = uniqueName('render');
     await createRestrictedNamespace(plane, ns);
+    await plane.kubectl(
+      ['apply', '-f', '-'],
+      [
+        `apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: { name: ${PLACEMENT.priorityClass} }\nvalue: 100`,
+        `apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: { name: ${PLACEMENT.runtimeClass} }\nhandler: runsc`,
+        `apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: job-runner, namespace: ${ns} }`,
+      ].join('\n---\n'),
+    );
     // Objects as the apiserver returns them, with the CRD defaults applied: what the controller reads.
     for (const [name, spec] of Object.entries(PLUGINS)) {
       const body = { apiVersion: 'flexcore.io/v1alpha1', kind: 'FlexPlugin', metadata: { name }, spec };
@@ -176,6 +226,38 @@ describe('rendered Pods, Secrets and NetworkPolicies on a real apiserver (Pod Se
     });
     expect(pod.spec?.activeDeadlineSeconds).to.equal(120);
     expect(pod.spec?.containers[0]?.imagePullPolicy).to.equal('IfNotPresent');
+  });
+
+  it('keeps the placement through admission, still restricted, with the token only where opted in', async () => {
+    const placed = await core.readNamespacedPod({ name: 'orders-g1-placed-1', namespace: ns });
+    expect(placed.spec).to.deep.include({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      priorityClassName: PLACEMENT.priorityClass,
+      priority: 100,
+      runtimeClassName: PLACEMENT.runtimeClass,
+      serviceAccountName: 'job-runner',
+      automountServiceAccountToken: true,
+      imagePullSecrets: [{ name: 'registry' }],
+    });
+    expect(placed.spec?.tolerations).to.deep.include({
+      key: 'dedicated',
+      operator: 'Equal',
+      value: 'etl',
+      effect: 'NoExecute',
+      tolerationSeconds: 60,
+    });
+    expect(
+      placed.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]
+        ?.topologyKey,
+    ).to.equal('kubernetes.io/hostname');
+    expect(placed.spec?.containers[0]?.imagePullPolicy).to.equal('Never');
+    // The ServiceAccount admission plugin mounted the token: only this step asked for it.
+    const tokenMounted = (pod: V1Pod): boolean =>
+      (pod.spec?.volumes ?? []).some((v) => v.projected?.sources?.some((src) => src.serviceAccountToken));
+    expect(tokenMounted(placed), 'token on the opted-in step').to.equal(true);
+    const plain = await core.readNamespacedPod({ name: 'orders-g1-plain-1', namespace: ns });
+    expect(tokenMounted(plain), 'no token elsewhere').to.equal(false);
+    expect(plain.spec?.serviceAccountName).to.equal('default');
   });
 
   it('runs the Pods on the fake node; annotations from podMetadata reach kwok', async () => {

@@ -377,6 +377,109 @@ describe('renderPod', () => {
     expect(container(pod, 'target').resources).to.deep.equal(DEFAULT_RESOURCES);
   });
 
+  describe('placement: node selection, tolerations, affinity, pull, priority, runtime, service account', () => {
+    const gpuTap = plugin('tap-gpu', {
+      type: 'tap',
+      image: 'registry.a/tap:1',
+      imagePullPolicy: 'IfNotPresent',
+      command: ['tap'],
+      defaults: {
+        nodeSelector: { 'pool.example.com/kind': 'etl' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'etl', effect: 'NoSchedule' }],
+        imagePullSecrets: [{ name: 'registry-a' }],
+        priorityClassName: 'batch-low',
+        runtimeClassName: 'gvisor',
+        serviceAccountName: 'tap-reader',
+        automountServiceAccountToken: true,
+      },
+    });
+    const sink = plugin('sink', {
+      type: 'target',
+      image: 'registry.b/sink:1',
+      command: ['sink'],
+      defaults: {
+        imagePullSecrets: [{ name: 'registry-b' }, { name: 'registry-a' }],
+        runtimeClassName: 'kata',
+      },
+    });
+    const affinity = {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 50,
+            podAffinityTerm: {
+              labelSelector: { matchLabels: { 'flexcore.io/pipeline': 'orders' } },
+              topologyKey: 'kubernetes.io/hostname',
+            },
+          },
+        ],
+      },
+    };
+    const input = (step: Record<string, unknown>): AttemptInput => {
+      const p = pipeline({
+        steps: [{ name: 'load', plugin: 'tap-gpu', target: { plugin: 'sink' }, ...step }],
+      });
+      return { ...attempt(p, 'load'), plugin: gpuTap, targetPlugin: sink };
+    };
+
+    it('takes the plugin defaults, joins pull secrets of both sides, mounts a token only on opt-in', () => {
+      const pod = renderPod(input({}));
+      expect(pod.spec).to.deep.include({
+        nodeSelector: { 'pool.example.com/kind': 'etl' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'etl', effect: 'NoSchedule' }],
+        priorityClassName: 'batch-low',
+        runtimeClassName: 'gvisor',
+        imagePullSecrets: [{ name: 'registry-a' }, { name: 'registry-b' }],
+        serviceAccountName: 'tap-reader',
+        automountServiceAccountToken: true,
+      });
+      expect(container(pod, 'tap').imagePullPolicy).to.equal('IfNotPresent');
+      expect(container(pod, 'target').imagePullPolicy).to.equal(undefined);
+    });
+
+    it('lets a step field replace the plugin’s whole, and the step’s pull policy apply to every container', () => {
+      const pod = renderPod(
+        input({
+          nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+          tolerations: [],
+          affinity,
+          runtimeClassName: 'kata',
+          imagePullPolicy: 'Always',
+          imagePullSecrets: [{ name: 'step-only' }],
+          serviceAccountName: 'other',
+        }),
+      );
+      expect(pod.spec?.nodeSelector).to.deep.equal({ 'kubernetes.io/arch': 'arm64' });
+      expect(pod.spec?.tolerations).to.deep.equal([]);
+      expect(pod.spec?.affinity).to.deep.equal(affinity);
+      expect(pod.spec?.runtimeClassName).to.equal('kata');
+      expect(pod.spec?.imagePullSecrets?.map((x) => x.name)).to.deep.equal([
+        'step-only',
+        'registry-a',
+        'registry-b',
+      ]);
+      // The account and its opt-in travel together: the step named an account without opting in.
+      expect(pod.spec).to.include({ serviceAccountName: 'other', automountServiceAccountToken: false });
+      for (const c of pod.spec!.containers) expect(c.imagePullPolicy, c.name).to.equal('Always');
+    });
+
+    it('without any of them: no token, no service account, nothing else added', () => {
+      const p = pipeline({ steps: [{ name: 'models', plugin: 'dbt' }] });
+      const spec = renderPod(attempt(p, 'models')).spec!;
+      expect(spec.automountServiceAccountToken).to.equal(false);
+      for (const f of [
+        'nodeSelector',
+        'tolerations',
+        'affinity',
+        'imagePullSecrets',
+        'serviceAccountName',
+        'priorityClassName',
+        'runtimeClassName',
+      ])
+        expect(spec, f).to.not.have.property(f);
+    });
+  });
+
   it('is deterministic and leaves its input alone', () => {
     const input = attempt(p, 'load', { singerState: { bookmarks: { t: { v: 1 } } } });
     const before = structuredClone({ ...input, secrets: [...input.secrets] });

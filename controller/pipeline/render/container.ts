@@ -4,13 +4,15 @@ import type { AttemptInput } from './attempt-input.js';
 import { containerArgv } from './command.js';
 import type { ContainerPlan } from './container-plan.js';
 import { containerEnv } from './env.js';
+import { pullPolicyOf } from './placement.js';
 import type { Resources } from './resources.js';
 import { containerSecurityContext, runAsUserOf } from './sandbox.js';
 import { volumeMounts } from './volumes.js';
 
 /** Renders a planned container with its (already merged) resources. */
 export function renderContainer(plan: ContainerPlan, input: AttemptInput, resources: Resources): V1Container {
-  const { image, imagePullPolicy } = plan.plugin.spec;
+  const { image } = plan.plugin.spec;
+  const imagePullPolicy = pullPolicyOf(input, plan.plugin.spec.imagePullPolicy);
   return {
     name: plan.name,
     image,

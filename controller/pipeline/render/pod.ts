@@ -6,6 +6,7 @@ import { planContainers } from './container-plan.js';
 import { attemptLabels, mergePodMetadata, namespaceOf, ownerReference } from './metadata.js';
 import { mergeResources } from './resources.js';
 import { podSecurityContext, runAsUserOf } from './sandbox.js';
+import { renderPlacement } from './placement.js';
 import { renderVolumes } from './volumes.js';
 import { effectiveTimeoutSeconds } from '../step-policy.js';
 
@@ -41,7 +42,8 @@ export function renderPod(input: AttemptInput): V1Pod {
     },
     spec: {
       restartPolicy: 'Never',
-      automountServiceAccountToken: false,
+      // No service-account token unless a step or plugin names an account and opts in.
+      ...renderPlacement(input),
       enableServiceLinks: false,
       // The same timeout the controller enforces, so a kubelet stops the Pod even while it is down.
       activeDeadlineSeconds: effectiveTimeoutSeconds(input.step, input.plugin),
