@@ -55,6 +55,8 @@ export interface ManagerOptions {
   /** Leader election; by default a single replica that leads every scope (no election). */
   readonly leadership?: Leadership;
   readonly failpoints?: Failpoints;
+  /** How long a step container may wait on a bad image or config before its attempt fails (2 min). */
+  readonly startGraceMs?: number;
   /** Informer resync period (10 min). */
   readonly resyncMs?: number;
 }
@@ -142,6 +144,7 @@ export class Manager {
       events: new EventRecorder(kube, this.logger, () => clock.now()),
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
+      startGraceMs: options.startGraceMs,
     });
     this.pipelineReconciler = pipelineReconciler;
     const pluginReconciler = new PluginReconciler({ ...common, plugins: this.plugins });

@@ -264,6 +264,11 @@ export const StepStatus = z
     completionTime: z.string().optional().meta({ description: 'When the step finished (RFC 3339).' }),
     exitCode: z.int().optional().meta({ description: 'Exit code of the last finished attempt.' }),
     reason: z.string().optional().meta({ description: 'Why the step is in this phase, CamelCase.' }),
+    message: z
+      .string()
+      .max(1024)
+      .optional()
+      .meta({ description: 'What the kubelet said when the step could not start (e.g. an image pull error).' }),
     nextAttemptTime: z
       .string()
       .optional()

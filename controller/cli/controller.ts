@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { KubeClient } from '../apply/kube-client.js';
 import { monotonicClock } from '../clock.js';
+import { parseDuration } from '../duration.js';
 import { Failpoints } from '../failpoints.js';
 import { ElectedLeadership } from '../leadership/elected-leadership.js';
 import { electionConfig, flagsAsEnv, type ElectionConfig } from '../leadership/election-config.js';
@@ -41,6 +42,8 @@ Environment:
   FLEXCORE_WORKERS      concurrent pipeline reconciles (8)
   FLEXCORE_KUBE_QPS     Kubernetes API requests per second (50), FLEXCORE_KUBE_BURST (100)
   WATCH_NAMESPACE       watch one namespace only (all when unset)
+  FLEXCORE_START_GRACE  how long a step container may wait on a bad image or config (ErrImagePull,
+                        ImagePullBackOff, CreateContainerConfigError, ...) before the attempt fails (2m)
   LOG_LEVEL, LOG_FORMAT error|warn|info|debug, json|text
 `;
 
@@ -93,10 +96,12 @@ export async function runController(args: string[]): Promise<number> {
     return 0;
   }
   let election: ElectionConfig;
+  let startGraceMs: number;
   try {
     election = electionConfig({ ...process.env, ...flagsAsEnv(args) });
+    startGraceMs = parseDuration(process.env.FLEXCORE_START_GRACE || '2m', 'FLEXCORE_START_GRACE');
   } catch (err) {
-    if ((err as Error).name !== 'ElectionConfigError') throw err;
+    if (!['ElectionConfigError', 'DurationError'].includes((err as Error).name)) throw err;
     process.stderr.write(`flexcore controller: ${(err as Error).message}\n`);
     return 2;
   }
@@ -132,6 +137,7 @@ export async function runController(args: string[]): Promise<number> {
       burst: intEnv('FLEXCORE_KUBE_BURST', 100),
       namespace: process.env.WATCH_NAMESPACE || undefined,
       failpoints: Failpoints.fromEnv(process.env.FLEXCORE_FAILPOINTS),
+      startGraceMs,
     });
     cleanups.unshift(() => manager.stop());
     const server = await startHealthServer(manager, manager.registry, intEnv('FLEXCORE_PORT', 8080));

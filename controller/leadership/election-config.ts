@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Buckets } from './buckets.js';
 import { ElectionConfigError } from './errors.js';
-import { checkTimings, DEFAULT_TIMINGS, parseDuration, type ElectionTimings } from './timings.js';
+import { parseDuration } from '../duration.js';
+import { checkTimings, DEFAULT_TIMINGS, type ElectionTimings } from './timings.js';
 
 export interface ElectionConfig {
   /** false: one replica, no election (local runs). */

@@ -11,11 +11,16 @@ import { lastSingerState } from './singer-state.js';
 import { stateIdOf } from './state-id.js';
 import { effectiveTimeoutSeconds } from './step-policy.js';
 
+/** The longest kubelet message kept with an attempt. */
+const MAX_MESSAGE = 1024;
+
 export type FinishPhase = 'Succeeded' | 'Failed' | 'TimedOut' | 'Cancelled';
 
 export interface Finish {
   readonly phase: FinishPhase;
   readonly reason?: string;
+  /** What the kubelet said, for a step that could not start (bounded). */
+  readonly message?: string;
   readonly exitCode?: number;
   readonly at?: number;
 }
@@ -87,6 +92,7 @@ export function finishAttempt(plan: Plan, run: RunState, step: Step, a: AttemptS
       phase: f.phase,
       ...(f.exitCode !== undefined && { exitCode: f.exitCode }),
       ...(f.reason !== undefined && { reason: f.reason }),
+      ...(f.message !== undefined && { message: f.message.slice(0, MAX_MESSAGE) }),
       at: iso(f.at ?? plan.now),
     },
     run.id,
@@ -114,7 +120,8 @@ export function podFinish(pod: ObservedPod): Finish {
   return {
     phase: 'Failed',
     exitCode: pod.exitCode,
-    reason: pod.reason ?? (pod.exitCode !== undefined ? `ExitCode${pod.exitCode}` : 'PodFailed'),
+    reason:
+      pod.reason ?? pod.killedBecause ?? (pod.exitCode !== undefined ? `ExitCode${pod.exitCode}` : 'PodFailed'),
     at: pod.finishedAt,
   };
 }
@@ -150,6 +157,15 @@ export function syncAttempt(plan: Plan, run: RunState, step: Step, a: AttemptSta
   if (pod.outcome === 'Running' && a.phase === 'Scheduled') {
     const at = iso(pod.startedAt ?? plan.now);
     plan.emit('StepAttemptStarted', { ...ref(run, step.name, a), at }, run.id, step.name, a.attempt);
+  }
+  if (pod.stuck) {
+    // Counted from when the kubelet took the Pod: a wrong image or config does not heal itself.
+    const stuckSince = pod.startedAt ?? a.scheduledAt;
+    if (plan.now >= stuckSince + plan.input.startGraceMs) {
+      finishAttempt(plan, run, step, a, { phase: 'Failed', reason: pod.stuck.reason, message: pod.stuck.message });
+      return;
+    }
+    plan.wake(stuckSince + plan.input.startGraceMs);
   }
   const since = a.startedAt ?? pod.startedAt ?? a.scheduledAt;
   if (plan.now >= since + timeoutMs) {

@@ -23,6 +23,7 @@ export interface AttemptState {
   phase: AttemptPhase;
   exitCode?: number;
   reason?: string;
+  message?: string;
 }
 
 export interface StepState {
@@ -153,6 +154,7 @@ const FOLDERS: Record<string, Folder> = {
     attempt.phase = str(d, 'phase') as AttemptPhase;
     attempt.exitCode = num(d, 'exitCode');
     attempt.reason = d.reason === undefined ? undefined : str(d, 'reason');
+    if (d.message !== undefined) attempt.message = str(d, 'message');
     attempt.finishedAt = at;
   },
   StepSkipped(h, d, at) {

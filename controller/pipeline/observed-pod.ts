@@ -16,6 +16,14 @@ export interface ObservedPod {
   readonly reason?: string;
   readonly startedAt?: number;
   readonly finishedAt?: number;
+  /**
+   * A container the kubelet cannot start, and why (ErrImagePull, ImagePullBackOff,
+   * ErrImageNeverPull, InvalidImageName, CreateContainerConfigError): the attempt fails after a
+   * grace instead of waiting for its timeout.
+   */
+  readonly stuck?: { readonly reason: string; readonly message?: string };
+  /** Why a container was ended by the system (OOMKilled), for the attempt's reason. */
+  readonly killedBecause?: string;
   /** Names of the Pod's containers, whose logs are kept when it finishes. */
   readonly containers: readonly string[];
   readonly deleting: boolean;
@@ -39,6 +47,28 @@ function finishedAtOf(statuses: readonly V1ContainerStatus[]): number | undefine
   return times.length ? Math.max(...times) : undefined;
 }
 
+/** Waiting reasons that never pass by themselves: the image or the container config is wrong. */
+export const STUCK_REASONS: ReadonlySet<string> = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+]);
+
+function stuckOf(statuses: readonly V1ContainerStatus[]): ObservedPod['stuck'] {
+  for (const s of statuses) {
+    const w = s.state?.waiting;
+    if (w?.reason && STUCK_REASONS.has(w.reason))
+      return { reason: w.reason, ...(w.message && { message: `${s.name}: ${w.message}` }) };
+  }
+  return undefined;
+}
+
+function killedBecauseOf(statuses: readonly V1ContainerStatus[]): string | undefined {
+  return statuses.map((s) => s.state?.terminated?.reason).find((r) => r === 'OOMKilled');
+}
+
 /** Reads an owned Pod; undefined when it lacks FlexCore's labels (not one of ours). */
 export function observePod(pod: V1Pod): ObservedPod | undefined {
   const labels = pod.metadata?.labels ?? {};
@@ -58,6 +88,8 @@ export function observePod(pod: V1Pod): ObservedPod | undefined {
     outcome,
     exitCode: exitCodeOf(statuses),
     reason: pod.status?.reason,
+    stuck: outcome === 'Pending' ? stuckOf(statuses) : undefined,
+    killedBecause: killedBecauseOf(statuses),
     startedAt: ms(pod.status?.startTime),
     finishedAt: outcome === 'Succeeded' || outcome === 'Failed' ? finishedAtOf(statuses) : undefined,
     containers: (pod.spec?.containers ?? []).map((c) => c.name),

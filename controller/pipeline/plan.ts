@@ -44,6 +44,8 @@ export interface PlanInput {
   readonly stream: string;
   /** Why no new run may start (invalid spec, missing plugin); active runs still go on. */
   readonly startBlocked?: string;
+  /** How long a container may wait on a bad image or config before its attempt fails. */
+  readonly startGraceMs: number;
 }
 
 export class Plan {

@@ -40,7 +40,12 @@ export interface PipelineReconcilerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly failpoints?: Failpoints;
+  /** How long a container may wait on a bad image or config before its attempt fails (2 min). */
+  readonly startGraceMs?: number;
 }
+
+/** The default of `startGraceMs`. */
+export const DEFAULT_START_GRACE_MS = 120_000;
 
 /** The longest requeue delay: a far-away timer (a yearly schedule) is re-evaluated after this. */
 export const MAX_REQUEUE_MS = 15 * 60_000;
@@ -133,6 +138,7 @@ export class PipelineReconciler {
       stream,
       logs: new Map<string, PodLogs>(),
       startBlocked: invalid?.message,
+      startGraceMs: this.deps.startGraceMs ?? DEFAULT_START_GRACE_MS,
     };
     let plan = planPipeline(input);
     if (plan.needLogs.size > 0)

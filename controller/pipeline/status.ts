@@ -51,15 +51,23 @@ function stepStatus(input: StatusInput, run: RunState, name: string): StepStatus
       const pod = input.pods.find((p) => p.name === s.attempt.pod);
       const phase: StepPhase =
         s.attempt.phase === 'Running' || pod?.outcome === 'Running' ? 'Running' : 'Scheduled';
-      return { ...base, phase };
+      // A container that cannot start says why while the grace runs.
+      return { ...base, phase, ...(pod?.stuck && { reason: pod.stuck.reason, message: pod.stuck.message }) };
     }
     case 'retrying':
-      return { ...base, phase: 'Retrying', reason: last?.reason, nextAttemptTime: rfc3339(s.at) };
+      return {
+        ...base,
+        phase: 'Retrying',
+        reason: last?.reason,
+        message: last?.message,
+        nextAttemptTime: rfc3339(s.at),
+      };
     case 'done':
       return {
         ...base,
         phase: s.outcome,
         reason: s.reason,
+        message: last?.message,
         completionTime: rfc3339(last?.finishedAt ?? state?.skipped?.at),
       };
   }

@@ -31,6 +31,7 @@ export const EventData = {
     phase: z.enum(['Succeeded', 'Failed', 'TimedOut', 'Cancelled']),
     exitCode: z.int().optional(),
     reason: z.string().optional(),
+    message: z.string().max(1024).optional(),
   }),
   StepSkipped: z.object({ ...RunRef, step: z.string().min(1), reason: z.string().optional() }),
   SingerStateCaptured: z.object({

@@ -27,6 +27,8 @@ const execFileP = promisify(execFile);
 export const KWOK_ANNOTATIONS = {
   exitCode: 'kwok.flexcore.io/exit-code',
   duration: 'kwok.flexcore.io/duration',
+  /** The Pod never starts: its containers wait with this reason (e.g. ErrImageNeverPull). */
+  waitingReason: 'kwok.flexcore.io/waiting-reason',
 } as const;
 
 /** The fake node kwok plays the kubelet for. */

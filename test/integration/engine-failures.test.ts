@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { FlexPipelineStatus, StepStatus } from '../../api/v1alpha1/index.js';
 import { pipelineStream } from '../../controller/pipeline/naming.js';
 import { eventually, finishPod, runningPod, startEngine, type Engine } from './support/engine.js';
+import { KWOK_ANNOTATIONS } from '../../hack/plane/control-plane.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 
 type Pipeline = { metadata: { uid: string; generation: number }; status?: FlexPipelineStatus };
@@ -10,7 +11,7 @@ describe('engine: failures, retries, timeouts, cancel', function () {
   this.timeout(120_000);
   let engine: Engine;
   before(async () => {
-    engine = await startEngine({ prefix: 'fail' });
+    engine = await startEngine({ prefix: 'fail', startGraceMs: 4000 });
     await engine.apply(plugin('work'));
   });
   after(async () => engine?.stop());
@@ -28,6 +29,41 @@ describe('engine: failures, retries, timeouts, cancel', function () {
     p.status!.lastRun!.steps!.find((s) => s.name === name)!;
   const events = async (p: Pipeline): Promise<{ type: string; data: Record<string, unknown> }[]> =>
     engine.manager.store.readStream(pipelineStream(p.metadata.uid));
+
+  it('fails an attempt whose image cannot be pulled once the start grace passes, saying why', async () => {
+    await engine.apply(
+      pipeline('no-image', {
+        steps: [
+          {
+            name: 'pull',
+            plugin: 'work',
+            podMetadata: { annotations: { [KWOK_ANNOTATIONS.waitingReason]: 'ErrImageNeverPull' } },
+          },
+          { name: 'after', plugin: 'work', dependsOn: ['pull'], podMetadata: fake() },
+        ],
+      }),
+    );
+    // Within the grace the step says why it does not start.
+    const waiting = await eventually(async () => {
+      const p = await engine.get<Pipeline>('flexpipeline', 'no-image');
+      const s = p.status?.currentRun?.steps?.find((x) => x.name === 'pull');
+      return s?.reason === 'ErrImageNeverPull' && s;
+    });
+    expect(waiting.phase).to.equal('Scheduled');
+    expect(waiting.message).to.match(/plugin: Container image "example.com\/work:1" is not present/);
+    const p = await finished('no-image');
+    expect(p.status!.lastRun!.phase).to.equal('Failed');
+    expect(step(p, 'pull')).to.include({ phase: 'Failed', reason: 'ErrImageNeverPull' });
+    expect(step(p, 'pull').message).to.match(/is not present with pull policy of Never/);
+    expect(step(p, 'after').phase).to.equal('Skipped');
+    const finishedEvent = (await events(p)).find((e) => e.type === 'StepAttemptFinished');
+    expect(finishedEvent?.data).to.include({ phase: 'Failed', reason: 'ErrImageNeverPull' });
+    await eventually(
+      async () => !(await engine.kubectl(['get', 'pods', '-o', 'name'])).includes('no-image-g1-pull-1'),
+      30_000,
+      'the stuck Pod to be deleted',
+    );
+  });
 
   it('retries a retryable exit code after a backoff, then succeeds', async () => {
     await engine.apply(

@@ -12,7 +12,8 @@ import {
 } from '../../controller/leadership/lease-record.js';
 import { memberLeaseName } from '../../controller/leadership/membership.js';
 import { shareOf, surplus } from '../../controller/leadership/shares.js';
-import { checkTimings, DEFAULT_TIMINGS, parseDuration } from '../../controller/leadership/timings.js';
+import { parseDuration } from '../../controller/duration.js';
+import { checkTimings, DEFAULT_TIMINGS } from '../../controller/leadership/timings.js';
 
 const noFile = (): string => {
   throw new Error('ENOENT');

@@ -452,6 +452,55 @@ describe('planPipeline', () => {
       expect(actionsOf(plan)).to.not.include(`deletePod ${podOf('g1', 'a')} (DeadlineExceeded)`);
     });
 
+    it('fails an attempt whose container cannot start once the start grace has passed, with the kubelet’s words', () => {
+      const w = new PipelineWorld(pipelineObject({ steps: [step('a', { retries: { limit: 1 } })] }));
+      w.startGraceMs = 2 * MINUTE;
+      w.reconcile();
+      const stuck = {
+        outcome: 'Pending' as const,
+        startedAt: T0 + 5 * SECOND,
+        stuck: { reason: 'ErrImagePull', message: 'plugin: manifest for example.com/job:1 not found' },
+      };
+      w.now = T0 + 60 * SECOND;
+      w.pod('g1', 'a', stuck);
+      let plan = w.reconcile();
+      expect(typesOf(plan), 'within the grace').to.deep.equal([]);
+      expect(plan.wakeAt).to.equal(T0 + 5 * SECOND + 2 * MINUTE);
+
+      w.now = T0 + 5 * SECOND + 2 * MINUTE;
+      plan = w.reconcile();
+      expect(plan.needLogs.has(podOf('g1', 'a')), 'keeps what the Pod logged first').to.equal(true);
+      w.log(podOf('g1', 'a'), { plugin: '' });
+      plan = w.reconcile();
+      expect(dataOf(plan, 'StepAttemptFinished')).to.include({
+        phase: 'Failed',
+        reason: 'ErrImagePull',
+        message: 'plugin: manifest for example.com/job:1 not found',
+      });
+      expect(actionsOf(plan)).to.include(`deletePod ${podOf('g1', 'a')} (ErrImagePull)`);
+      // Retryable like any failure: a new attempt is planned after the backoff.
+      expect(typesOf(plan)).to.not.include('RunFinished');
+    });
+
+    it('names OOMKilled as the reason of an attempt killed for its memory', () => {
+      const w = new PipelineWorld(pipelineObject({ steps: [step('a')] }));
+      w.reconcile();
+      w.pod('g1', 'a', {
+        outcome: 'Failed',
+        exitCode: 137,
+        killedBecause: 'OOMKilled',
+        startedAt: T0,
+        finishedAt: T0 + SECOND,
+      });
+      w.log(podOf('g1', 'a'), { plugin: '' });
+      const plan = w.reconcile();
+      expect(dataOf(plan, 'StepAttemptFinished')).to.include({
+        phase: 'Failed',
+        exitCode: 137,
+        reason: 'OOMKilled',
+      });
+    });
+
     it('times out an attempt whose Pod never appeared', () => {
       const w = new PipelineWorld(pipelineObject(timed));
       w.reconcile();

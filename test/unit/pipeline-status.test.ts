@@ -336,9 +336,56 @@ describe('observePod (the facts status and the planner read from a Pod)', () => 
       reason: undefined,
       startedAt: Date.parse('2025-03-01T12:00:05Z'),
       finishedAt: undefined,
+      stuck: undefined,
+      killedBecause: undefined,
       containers: ['tap', 'target'],
       deleting: false,
     });
+  });
+
+  const waiting = (name: string, reason: string, message?: string): V1ContainerStatus => ({
+    name,
+    image: 'x',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state: { waiting: { reason, message } },
+  });
+
+  for (const reason of [
+    'ErrImagePull',
+    'ImagePullBackOff',
+    'ErrImageNeverPull',
+    'InvalidImageName',
+    'CreateContainerConfigError',
+  ])
+    it(`sees a container that cannot start: ${reason}`, () => {
+      const observed = observePod(
+        pod({
+          phase: 'Pending',
+          containerStatuses: [waiting('tap', 'ContainerCreating'), waiting('target', reason, 'no')],
+        }),
+      );
+      expect(observed?.stuck).to.deep.equal({ reason, message: 'target: no' });
+    });
+
+  it('does not call a slow start stuck (ContainerCreating, a pull in progress)', () => {
+    const observed = observePod(
+      pod({ phase: 'Pending', containerStatuses: [waiting('tap', 'ContainerCreating')] }),
+    );
+    expect(observed?.stuck).to.equal(undefined);
+  });
+
+  it('names a container killed for its memory', () => {
+    const oom: V1ContainerStatus = {
+      ...terminated('target', 137, '2025-03-01T12:01:00Z'),
+      state: {
+        terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: new Date('2025-03-01T12:01:00Z') },
+      },
+    };
+    expect(observePod(pod({ phase: 'Failed', containerStatuses: [oom] }))?.killedBecause).to.equal(
+      'OOMKilled',
+    );
   });
 
   it('takes the first non-zero exit code and the last finish time of a failed Pod', () => {

@@ -192,6 +192,7 @@ export class PipelineWorld {
   readonly pods = new Map<string, ObservedPod>();
   readonly logs = new Map<string, PodLogs>();
   startBlocked: string | undefined;
+  startGraceMs = 120_000;
 
   constructor(
     public pipeline: PipelineObject,
@@ -208,6 +209,7 @@ export class PipelineWorld {
       logs: this.logs,
       now: this.now,
       stream: STREAM,
+      startGraceMs: this.startGraceMs,
       ...(this.startBlocked !== undefined && { startBlocked: this.startBlocked }),
     };
   }
