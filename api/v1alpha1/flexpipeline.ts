@@ -268,7 +268,9 @@ export const StepStatus = z
       .string()
       .max(1024)
       .optional()
-      .meta({ description: 'What the kubelet said when the step could not start (e.g. an image pull error).' }),
+      .meta({
+        description: 'What the kubelet said when the step could not start (e.g. an image pull error).',
+      }),
     nextAttemptTime: z
       .string()
       .optional()

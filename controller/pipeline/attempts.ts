@@ -121,7 +121,9 @@ export function podFinish(pod: ObservedPod): Finish {
     phase: 'Failed',
     exitCode: pod.exitCode,
     reason:
-      pod.reason ?? pod.killedBecause ?? (pod.exitCode !== undefined ? `ExitCode${pod.exitCode}` : 'PodFailed'),
+      pod.reason ??
+      pod.killedBecause ??
+      (pod.exitCode !== undefined ? `ExitCode${pod.exitCode}` : 'PodFailed'),
     at: pod.finishedAt,
   };
 }
@@ -162,7 +164,11 @@ export function syncAttempt(plan: Plan, run: RunState, step: Step, a: AttemptSta
     // Counted from when the kubelet took the Pod: a wrong image or config does not heal itself.
     const stuckSince = pod.startedAt ?? a.scheduledAt;
     if (plan.now >= stuckSince + plan.input.startGraceMs) {
-      finishAttempt(plan, run, step, a, { phase: 'Failed', reason: pod.stuck.reason, message: pod.stuck.message });
+      finishAttempt(plan, run, step, a, {
+        phase: 'Failed',
+        reason: pod.stuck.reason,
+        message: pod.stuck.message,
+      });
       return;
     }
     plan.wake(stuckSince + plan.input.startGraceMs);
