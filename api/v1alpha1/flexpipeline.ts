@@ -254,6 +254,11 @@ export const RunTrigger = z.enum(['Generation', 'Manual', 'Schedule']).meta({
 });
 export type RunTrigger = z.infer<typeof RunTrigger>;
 
+const StepMessage = z
+  .string()
+  .max(1024)
+  .meta({ description: 'What the kubelet said when the step could not start (e.g. an image pull error).' });
+
 export const StepStatus = z
   .object({
     name: z.string().meta({ description: 'Step name.' }),
@@ -264,13 +269,7 @@ export const StepStatus = z
     completionTime: z.string().optional().meta({ description: 'When the step finished (RFC 3339).' }),
     exitCode: z.int().optional().meta({ description: 'Exit code of the last finished attempt.' }),
     reason: z.string().optional().meta({ description: 'Why the step is in this phase, CamelCase.' }),
-    message: z
-      .string()
-      .max(1024)
-      .optional()
-      .meta({
-        description: 'What the kubelet said when the step could not start (e.g. an image pull error).',
-      }),
+    message: StepMessage.optional(),
     nextAttemptTime: z
       .string()
       .optional()
