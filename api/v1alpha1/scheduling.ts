@@ -73,6 +73,15 @@ export type Toleration = z.infer<typeof Toleration>;
 
 const values = listSet(z.string().max(253), 'Values to compare with.', 64);
 
+/** Exists and DoesNotExist take no values; the other operators need some (shared by node and label selectors). */
+const VALUES_RULE = {
+  cel: "self.operator in ['Exists', 'DoesNotExist'] ? (!has(self.values) || size(self.values) == 0) : (has(self.values) && size(self.values) > 0)",
+  message: 'values must be empty for Exists and DoesNotExist, and given otherwise',
+  fieldPath: '.values',
+  check: (r: { operator: string; values?: string[] }): boolean =>
+    ['Exists', 'DoesNotExist'].includes(r.operator) ? !r.values?.length : !!r.values?.length,
+};
+
 const NodeSelectorRequirement = withRules(
   z.strictObject({
     key: labelKey.meta({ description: 'Node label (or field) key.' }),
@@ -83,13 +92,7 @@ const NodeSelectorRequirement = withRules(
   }),
   'A node selector requirement.',
   [
-    {
-      cel: "self.operator in ['Exists', 'DoesNotExist'] ? (!has(self.values) || size(self.values) == 0) : (has(self.values) && size(self.values) > 0)",
-      message: 'values must be empty for Exists and DoesNotExist, and given otherwise',
-      fieldPath: '.values',
-      check: (r) =>
-        ['Exists', 'DoesNotExist'].includes(r.operator) ? !r.values?.length : !!r.values?.length,
-    },
+    VALUES_RULE,
     {
       cel: "!(self.operator in ['Gt', 'Lt']) || (size(self.values) == 1 && self.values[0].matches('^-?[0-9]+$'))",
       message: 'Gt and Lt take exactly one integer value',
@@ -124,15 +127,7 @@ const LabelSelectorRequirement = withRules(
     values: values.optional(),
   }),
   'A label selector requirement.',
-  [
-    {
-      cel: "self.operator in ['Exists', 'DoesNotExist'] ? (!has(self.values) || size(self.values) == 0) : (has(self.values) && size(self.values) > 0)",
-      message: 'values must be empty for Exists and DoesNotExist, and given otherwise',
-      fieldPath: '.values',
-      check: (r) =>
-        ['Exists', 'DoesNotExist'].includes(r.operator) ? !r.values?.length : !!r.values?.length,
-    },
-  ],
+  [VALUES_RULE],
 );
 
 const LabelSelector = z

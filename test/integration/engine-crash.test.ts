@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { REPO_ROOT } from './support/async.js';
 import { eventually } from './support/engine.js';
+import { expectExactlyOnce } from './support/exactly-once.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 import { restrictedNamespace } from './support/plane.js';
 import { freshStore, type TestStore } from './support/store.js';
@@ -93,42 +94,6 @@ describe('engine: kill -9 at injected points', function () {
       await exited;
     }
 
-    const { rows } = await db.pool.query<{
-      stream_id: string;
-      type: string;
-      run: string;
-      step: string | null;
-      attempt: number | null;
-      container: string | null;
-    }>(
-      `SELECT stream_id, type, data->>'runId' AS run, data->>'step' AS step, (data->>'attempt')::int AS attempt, data->>'container' AS container
-       FROM flexcore.events ORDER BY position`,
-    );
-    const streams = new Map<string, string[]>();
-    for (const r of rows) {
-      const list = streams.get(r.stream_id) ?? [];
-      list.push([r.type, r.step, r.attempt, r.container].filter((x) => x !== null).join(':'));
-      streams.set(r.stream_id, list);
-    }
-    expect(streams.size).to.equal(PIPELINES);
-    for (const [stream, events] of streams) {
-      expect([...events].sort(), stream).to.deep.equal(
-        [
-          'RunStarted',
-          'StepAttemptScheduled:a:1',
-          'StepAttemptStarted:a:1',
-          'LogTailCaptured:a:1:plugin',
-          'StepAttemptFinished:a:1',
-          'StepAttemptScheduled:b:1',
-          'StepAttemptStarted:b:1',
-          'LogTailCaptured:b:1:plugin',
-          'StepAttemptFinished:b:1',
-          'RunFinished',
-        ].sort(),
-      );
-    }
-    const pods = (await plane.kubectl(['get', 'pods', '-n', namespace, '-o', 'name'])).trim().split('\n');
-    expect(pods).to.have.length(PIPELINES * 2);
-    expect(new Set(pods).size).to.equal(pods.length);
+    await expectExactlyOnce({ db, plane, ns: namespace }, PIPELINES);
   });
 });

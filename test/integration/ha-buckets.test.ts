@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai';
 import { eventually } from './support/engine.js';
+import { expectExactlyOnce } from './support/exactly-once.js';
 import {
   FAST_MS,
   allSucceeded,
-  expectExactlyOnce,
   expectNoOverlappingTerms,
   expectTokensNeverDecrease,
   haWorld,

@@ -7,14 +7,8 @@
  */
 import { expect } from 'chai';
 import { startRedis, type RedisServer } from '../../hack/services/redis.js';
-import {
-  FAST_MS,
-  allSucceeded,
-  expectExactlyOnce,
-  expectTokensNeverDecrease,
-  haWorld,
-  type HaWorld,
-} from './support/ha.js';
+import { expectExactlyOnce } from './support/exactly-once.js';
+import { FAST_MS, allSucceeded, expectTokensNeverDecrease, haWorld, type HaWorld } from './support/ha.js';
 import { acquisitions, type Replica } from './support/replicas.js';
 
 const WAVES = 6;

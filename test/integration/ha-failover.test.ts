@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai';
 import { startRedis, type RedisServer } from '../../hack/services/redis.js';
+import { expectExactlyOnce } from './support/exactly-once.js';
 import {
   FAST_MS,
   allSucceeded,
-  expectExactlyOnce,
   expectTokensNeverDecrease,
   haWorld,
   leaseHolders,

@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../../hack/services/redis.js';
 import { eventually } from './support/engine.js';
+import { expectExactlyOnce } from './support/exactly-once.js';
 import {
   allSucceeded,
-  expectExactlyOnce,
   expectNoOverlappingTerms,
   expectTokensNeverDecrease,
   haWorld,

@@ -8,10 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { expectExactlyOnce } from './support/exactly-once.js';
 import {
   FAST_MS,
   allSucceeded,
-  expectExactlyOnce,
   expectTokensNeverDecrease,
   haWorld,
   waitForLeader,

@@ -130,43 +130,6 @@ export async function allSucceeded(plane: ControlPlane, ns: string, timeoutMs = 
   );
 }
 
-const TWO_STEP_RUN = [
-  'RunStarted',
-  'StepAttemptScheduled:a:1',
-  'StepAttemptStarted:a:1',
-  'LogTailCaptured:a:1:plugin',
-  'StepAttemptFinished:a:1',
-  'StepAttemptScheduled:b:1',
-  'StepAttemptStarted:b:1',
-  'LogTailCaptured:b:1:plugin',
-  'StepAttemptFinished:b:1',
-  'RunFinished',
-].sort();
-
-/** Every pipeline ran exactly once with exactly its events, and every step had exactly one Pod. */
-export async function expectExactlyOnce(world: HaWorld, count: number): Promise<void> {
-  const { rows } = await world.db.pool.query<{
-    stream_id: string;
-    type: string;
-    step: string | null;
-    attempt: number | null;
-    container: string | null;
-  }>(
-    `SELECT stream_id, type, data->>'step' AS step, (data->>'attempt')::int AS attempt, data->>'container' AS container
-       FROM flexcore.events ORDER BY position`,
-  );
-  const streams = new Map<string, string[]>();
-  for (const r of rows) {
-    const list = streams.get(r.stream_id) ?? [];
-    list.push([r.type, r.step, r.attempt, r.container].filter((x) => x !== null).join(':'));
-    streams.set(r.stream_id, list);
-  }
-  expect(streams.size, 'streams').to.equal(count);
-  for (const [stream, events] of streams) expect([...events].sort(), stream).to.deep.equal(TWO_STEP_RUN);
-  const pods = (await world.plane.kubectl(['get', 'pods', '-n', world.ns, '-o', 'name'])).trim().split('\n');
-  expect(pods, 'Pods').to.have.length(count * 2);
-}
-
 /** Fencing tokens of one fence as written on events, in commit order: they never go down. */
 export async function expectTokensNeverDecrease(db: TestStore): Promise<void> {
   const { rows } = await db.pool.query<{ fence: string; token: string }>(
