@@ -52,6 +52,8 @@ export class Membership {
   private fromRedis: string[] | undefined;
   private resourceVersion: string | undefined;
   private left = false;
+  /** Replicas that announced their leaving, until when they are not counted. */
+  private readonly departed = new Map<string, number>();
 
   constructor(private readonly o: MembershipOptions) {
     this.name = memberLeaseName(o.identity);
@@ -91,12 +93,19 @@ export class Membership {
       .filter((x) => x.seenAt + this.o.timings.leaseDurationMs > now)
       .map((x) => x.record.holderIdentity)
       .filter(Boolean);
-    return [...new Set([...(this.fromRedis ?? fromLeases), this.o.identity])].sort();
+    const gone = (m: string): boolean => (this.departed.get(m) ?? 0) > now;
+    const members = (this.fromRedis ?? fromLeases).filter((m) => !gone(m));
+    return [...new Set([...members, this.o.identity])].sort();
   }
 
-  /** Drops a replica that announced it is leaving, until it shows up again. */
+  /**
+   * Drops a replica that announced it is leaving, for a lease duration: a heartbeat read just
+   * before it left must not bring it back while the others take over its buckets.
+   */
   forget(identity: string): void {
-    this.fromRedis = this.fromRedis?.filter((m) => m !== identity);
+    const now = this.o.clock.now();
+    for (const [m, until] of this.departed) if (until <= now) this.departed.delete(m);
+    this.departed.set(identity, now + this.o.timings.leaseDurationMs);
     for (const [name, obs] of this.seen) if (obs.record.holderIdentity === identity) this.seen.delete(name);
   }
 
