@@ -4,7 +4,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm ci can fail to fetch (TLS, proxy) and still exit 0 with an empty node_modules: check.
+RUN npm ci --no-audit --no-fund && test -x node_modules/.bin/tsc
 COPY tsconfig.json tsconfig.build.json ./
 COPY api ./api
 COPY controller ./controller
@@ -14,7 +15,7 @@ RUN npm run build
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund && test -f node_modules/@kubernetes/client-node/package.json
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
