@@ -71,7 +71,8 @@ export function isUnavailable(err: unknown): boolean {
     return true;
   }
   // 08xxx connection exceptions; 57P01-57P03 shutdown / cannot connect now; 53300 too many connections.
-  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  // 25P03: the server ended a session left idle in a transaction (a frozen process) — gone too.
+  if (/^08/.test(code) || ['25P03', '57P01', '57P02', '57P03', '53300'].includes(code)) return true;
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
     e?.message ?? '',
   );

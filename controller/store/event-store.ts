@@ -125,6 +125,13 @@ export class EventStore {
   ): Promise<AppendRow[]> {
     const client = await this.pool.connect();
     let failure: unknown;
+    // The server may end the session between statements (idle_in_transaction_session_timeout
+    // after this process was frozen, a restart): pg reports that as an 'error' event, which
+    // must not go unheard (it would end the process); the next query then fails and we retry.
+    const onError = (err: Error): void => {
+      failure ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query(`BEGIN; SET LOCAL search_path TO ${LIVE_SCHEMA}`);
       const { rows } = await client.query<AppendRow>(prepared('append', params));
@@ -153,6 +160,7 @@ export class EventStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', onError);
       // A broken connection is discarded rather than returned to the pool.
       client.release(failure !== undefined && isUnavailable(failure) ? (failure as Error) : undefined);
     }

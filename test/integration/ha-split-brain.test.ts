@@ -32,7 +32,13 @@ const PIPELINES = 16;
 describe('high availability: split brain (SIGSTOP past the lease)', function () {
   this.timeout(300_000);
   let world: HaWorld;
-  afterEach(async () => world?.close());
+  afterEach(async function () {
+    // On failure, what each replica said last is the first thing to read.
+    if (this.currentTest?.state === 'failed')
+      for (const r of world?.replicas ?? [])
+        console.log(`--- ${r.name} (alive: ${r.alive()})\n${tail(r.lines, 25)}`);
+    await world?.close();
+  });
 
   it('refuses every append of the woken leader, which steps down; no duplicate Pod, exact event streams', async () => {
     world = await haWorld('ha-split');
@@ -64,6 +70,7 @@ describe('high availability: split brain (SIGSTOP past the lease)', function () 
       15_000,
       `the old leader to step down: ${tail(a.lines)}`,
     );
+    expect(a.alive(), `the old leader lives on: ${tail(a.lines, 20)}`).to.equal(true);
     expect(await a.metric('leader_election_master_status', { name: SCOPE })).to.equal(0);
     await allSucceeded(world.plane, world.ns);
 
