@@ -302,10 +302,6 @@ export class Manager {
     };
   }
 
-  get election(): Leadership {
-    return this.leadership;
-  }
-
   /** Hands back every scope first (a standby takes over at once), then drains the reconciles in flight. */
   async stop(): Promise<void> {
     await this.leadership.stop();
