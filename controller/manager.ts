@@ -192,7 +192,7 @@ export class Manager {
     leadership.onChange((change) => m.scopeChanged(change));
     await leadership.start();
     for (const s of leadership.scopes()) if (s.leading) m.scopeChanged({ ...s, held: true });
-    m.logger.info('controller started', { identity: leadership.identity, scopes: m.leadership.details() });
+    m.logger.info('controller started', { identity: leadership.identity, scopes: leadership.details() });
     return m;
   }
 

@@ -45,6 +45,7 @@ export class ElectedLeadership implements Leadership {
   readonly identity: string;
   readonly buckets: Buckets;
   private readonly electors: LeaseElector[];
+  private readonly byScope: Map<string, LeaseElector>;
   private readonly leases: Informer<LeaseObject & KubernetesObject>;
   private readonly membership: Membership;
   private readonly listeners: ((c: LeadershipChange) => void)[] = [];
@@ -82,6 +83,7 @@ export class ElectedLeadership implements Leadership {
           onReleased: (s) => void this.o.redis?.announce({ scope: s, by: this.identity, event: 'released' }),
         }),
     );
+    this.byScope = new Map(this.electors.map((e) => [e.scope, e]));
     this.membership = new Membership({
       identity: o.identity,
       namespace: o.namespace,
@@ -108,7 +110,7 @@ export class ElectedLeadership implements Leadership {
     o.redis?.onAnnouncement((a) => {
       if (a.by === this.identity) return;
       if (a.event === 'leaving') this.membership.forget(a.by);
-      else this.electors.find((e) => e.scope === a.scope)?.poke();
+      else this.byScope.get(a.scope)?.poke();
     });
     for (const scope of o.buckets.names) this.metrics.masterStatus.set({ name: scope }, 0);
   }
@@ -172,7 +174,7 @@ export class ElectedLeadership implements Leadership {
   }
 
   private seen(name: string, lease: LeaseObject | undefined): void {
-    const elector = this.electors.find((e) => e.scope === name);
+    const elector = this.byScope.get(name);
     if (elector) elector.observe(lease);
     else if (lease?.metadata.labels?.[ELECTION_LABEL] === 'member' || !lease)
       this.membership.observe(name, lease);
@@ -207,7 +209,7 @@ export class ElectedLeadership implements Leadership {
     if (this.stopped) return false;
     const held = this.electors.filter((e) => e.holds()).length;
     if (held < this.share()) return true;
-    const h = this.electors.find((e) => e.scope === scope)!.holder();
+    const h = this.byScope.get(scope)!.holder();
     return (
       !h.live &&
       h.freeSince !== undefined &&

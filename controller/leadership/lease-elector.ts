@@ -61,6 +61,7 @@ export class LeaseElector {
   readonly scope: string;
   private state: ElectorState = 'standby';
   private token: number | undefined;
+  private current: Term | undefined;
   private observed: Observation | undefined;
   private resourceVersion: string | undefined;
   /** When the last successful renewal was SENT: the term is trusted until this + renew deadline. */
@@ -125,10 +126,9 @@ export class LeaseElector {
       : { identity, live: false, freeSince: end };
   }
 
-  /** The current term, while leading with a token. */
+  /** The current term, while leading with a token (one object per term: asked on every event). */
   term(): Term | undefined {
-    if (this.state !== 'leading' || this.token === undefined) return undefined;
-    return this.termOf(this.token);
+    return this.state === 'leading' ? this.current : undefined;
   }
 
   get fencingToken(): number | undefined {
@@ -300,6 +300,7 @@ export class LeaseElector {
         if (this.stopped || this.state !== 'fencing' || this.acquisition !== acquisition || this.overdue())
           return;
         this.token = token;
+        this.current = this.termOf(token);
         this.state = 'leading';
         this.fenceWarned = false;
         this.log.info('acquired leadership', { token, identity: this.o.identity });
@@ -324,6 +325,7 @@ export class LeaseElector {
     const token = this.token;
     this.state = 'standby';
     this.token = undefined;
+    this.current = undefined;
     this.acquisition++;
     this.cancelDeadline?.();
     if (!wasLeading) return;

@@ -4,13 +4,6 @@ import { prepared, type Queryable } from './sql.js';
 export class ReadModels {
   constructor(private readonly db: Queryable) {}
 
-  /** The newest fencing token accepted for `fence`, 0 when none. */
-  async newestToken(fence: string): Promise<number> {
-    const q = prepared('newest-token', [fence]);
-    const { rows } = await this.db.query<{ token: string }>(q.text, q.values);
-    return Number(rows[0]?.token ?? 0);
-  }
-
   /**
    * Raises `fence` to its newest token + 1 and returns it: a new leader's fencing token. From
    * this instant every append with an older token is refused. Waits at most `lockTimeoutMs`
