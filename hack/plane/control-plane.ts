@@ -20,6 +20,9 @@ import { Components, readiness, type RestartOptions } from './components.js';
 import { createLogsCrd, KWOK_LOGS_CONFIG, PodLogs } from './pod-logs.js';
 import { waitUntilReady, type ManagedProcess } from './process.js';
 import { ensureTools } from './tools.js';
+import { addNodeAddress } from './node/host.js';
+import { checkHostTools } from './node/prerequisites.js';
+import { NODE_NETWORK, RealNode } from './node/real-node.js';
 
 const execFileP = promisify(execFile);
 
@@ -45,6 +48,12 @@ export interface ControlPlaneOptions {
   readonly apiserverPort?: number;
   /** Use binaries from this directory instead of building them (tests of the harness). */
   readonly binDir?: string;
+  /**
+   * Also start a real node (containerd, runc, kubelet, kube-proxy; needs root and the packages
+   * hack/install-node.sh installs). It is tainted `flexcore.io/real-node=true:NoSchedule`, so
+   * only Pods that tolerate it (and select it) run there; everything else stays on kwok.
+   */
+  readonly realNode?: boolean;
 }
 
 export type { RestartOptions } from './components.js';
@@ -61,10 +70,19 @@ export class ControlPlane {
     private readonly options: ControlPlaneOptions,
   ) {}
 
+  private node: RealNode | undefined;
+
+  /** The real node, when the plane was started with `realNode`. */
+  get realNode(): RealNode | undefined {
+    return this.node;
+  }
+
   /** Starts every component and waits until a Pod could be scheduled on the fake node. */
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const log = options.log ?? ((): void => undefined);
     if (options.apiserverPort !== undefined) await assertPortFree(options.apiserverPort);
+    // Fail before anything starts when the machine cannot have a real node.
+    if (options.realNode) await checkHostTools();
     const binDir = options.binDir ?? (await ensureTools());
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'flexcore-plane-')));
     const components = new Components(binDir, dir);
@@ -78,11 +96,16 @@ export class ControlPlane {
         cert: pki.adminCert,
         key: pki.adminKey,
       });
-      const kc = await startComponents(components, { dir, pki, ports, kubeconfigPath, log });
+      const realNode = options.realNode ?? false;
+      if (realNode) await addNodeAddress(); // the apiserver advertises it
+      const kc = await startComponents(components, { dir, pki, ports, kubeconfigPath, log, realNode });
       const podLogs = new PodLogs(dir, kc, `https://127.0.0.1:${ports.kwok}`, pki.caCert);
       const plane = new ControlPlane(dir, binDir, kubeconfigPath, server, components, podLogs, options);
       log(`registering fake node ${FAKE_NODE}`);
       await plane.addFakeNode(components.get('kwok')!);
+      if (realNode) {
+        plane.node = await RealNode.start({ planeDir: dir, pki, server, adminKubeConfig: kc, log });
+      }
       log('control plane ready');
       return plane;
     } catch (err) {
@@ -144,6 +167,7 @@ export class ControlPlane {
 
   /** Stops every component (SIGTERM, then SIGKILL) and removes the working directory. */
   async stop(): Promise<void> {
+    await this.node?.stop();
     for (const p of [...this.components.all()].reverse()) await p.stop();
     if (!this.options.dir && !this.options.keepDir) await rm(this.dir, { recursive: true, force: true });
   }
@@ -230,6 +254,7 @@ interface StartContext {
   readonly ports: Ports;
   readonly kubeconfigPath: string;
   readonly log: (line: string) => void;
+  readonly realNode: boolean;
 }
 
 /**
@@ -237,14 +262,18 @@ interface StartContext {
  * by side with kwok's Logs CRD; resolves with the admin KubeConfig once all are ready.
  */
 async function startComponents(components: Components, ctx: StartContext): Promise<KubeConfig> {
-  const { dir, pki, ports, kubeconfigPath, log } = ctx;
+  const { dir, pki, ports, kubeconfigPath, log, realNode } = ctx;
   log(`starting etcd on 127.0.0.1:${ports.etcd}`);
   const etcdUp = (): Promise<boolean> => httpOk(`http://127.0.0.1:${ports.etcd}/health`);
   await components.start('etcd', etcdArgs(dir, ports.etcd, ports.etcdPeer), readiness(etcdUp, 30_000, 100));
 
   log(`starting kube-apiserver on https://127.0.0.1:${ports.api}`);
   const apiUp = (): Promise<boolean> => httpsOk(`https://127.0.0.1:${ports.api}/readyz`, pki);
-  await components.start('kube-apiserver', apiserverArgs(pki, ports.etcd, ports.api), readiness(apiUp));
+  await components.start(
+    'kube-apiserver',
+    apiserverArgs(pki, ports.etcd, ports.api, realNode),
+    readiness(apiUp),
+  );
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
 
@@ -281,11 +310,15 @@ function etcdArgs(dir: string, port: number, peer: number): string[] {
   ];
 }
 
-function apiserverArgs(pki: Pki, etcdPort: number, port: number): string[] {
+function apiserverArgs(pki: Pki, etcdPort: number, port: number, realNode: boolean): string[] {
+  // With a real node, Pods reach the apiserver through the `kubernetes` Service, whose
+  // endpoint is the advertised address: the node's, as a Pod cannot be sent to loopback.
+  const address = realNode
+    ? ['--bind-address=0.0.0.0', `--advertise-address=${NODE_NETWORK.nodeIp}`]
+    : ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1'];
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    ...address,
     `--secure-port=${port}`,
     `--tls-cert-file=${pki.serverCert}`,
     `--tls-private-key-file=${pki.serverKey}`,

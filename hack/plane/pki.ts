@@ -32,7 +32,8 @@ async function openssl(args: string[]): Promise<void> {
   }
 }
 
-async function leaf(
+/** Issues a certificate signed by `ca` with the given subject and extensions; [cert, key]. */
+export async function issueLeaf(
   dir: string,
   name: string,
   subject: string,
@@ -85,15 +86,15 @@ export async function makePki(dir: string): Promise<Pki> {
     'keyUsage = critical,digitalSignature,keyEncipherment',
   ];
   const sans =
-    'subjectAltName = IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local';
-  const [serverCert, serverKey] = await leaf(
+    'subjectAltName = IP:127.0.0.1,IP:10.96.0.1,IP:10.86.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local';
+  const [serverCert, serverKey] = await issueLeaf(
     dir,
     'apiserver',
     '/CN = kube-apiserver',
     [...usage, 'extendedKeyUsage = serverAuth', sans],
     ca,
   );
-  const [adminCert, adminKey] = await leaf(
+  const [adminCert, adminKey] = await issueLeaf(
     dir,
     'admin',
     '/CN = flexcore-admin/O = system:masters',

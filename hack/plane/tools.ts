@@ -11,8 +11,17 @@ const script = fileURLToPath(new URL('../build-tools.sh', import.meta.url));
  * goes to stderr.
  */
 export async function ensureTools(): Promise<string> {
+  return buildTools([]);
+}
+
+/** The same for the real node: kubelet, kube-proxy and the pause binary. */
+export async function ensureNodeTools(): Promise<string> {
+  return buildTools(['--node']);
+}
+
+async function buildTools(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', (err) =>
@@ -30,7 +39,7 @@ export async function ensureTools(): Promise<string> {
       else
         reject(
           new ComponentStartError(
-            `building the control plane failed (exit ${String(code)}); see the message above`,
+            `building ${args.includes('--node') ? 'the node binaries' : 'the control plane'} failed (exit ${String(code)}); see the message above`,
             '',
           ),
         );

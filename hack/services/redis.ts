@@ -12,7 +12,7 @@ import { freePort } from '../plane/ports.js';
 import { ManagedProcess, waitUntilReady } from '../plane/process.js';
 
 export const REDIS_INSTALL_HINT =
-  "install it with 'sudo apt-get install -y redis-server' (Debian/Ubuntu package redis-server) or run hack/install-redis.sh as root";
+  "install it with 'sudo apt-get install -y redis-server' (Debian/Ubuntu package redis-server) or run hack/install-debian.sh redis-server=redis-server as root";
 
 export interface RedisOptions {
   /** Where `REDIS_URL` and `PATH` are read from, and the server's environment; defaults to `process.env`. */

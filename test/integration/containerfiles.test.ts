@@ -11,14 +11,19 @@ import { REPO_ROOT } from './support/async.js';
 
 const run = promisify(execFile);
 
+function containerfilesUnder(dir: string): string[] {
+  const root = join(REPO_ROOT, dir);
+  return readdirSync(root)
+    .map((d) => join(root, d, 'Containerfile'))
+    .filter((f) => existsSync(f));
+}
+
 function containerfiles(): string[] {
-  const images = join(REPO_ROOT, 'plugins/images');
-  const plugins = existsSync(images)
-    ? readdirSync(images)
-        .map((d) => join(images, d, 'Containerfile'))
-        .filter((f) => existsSync(f))
-    : [];
-  return [join(REPO_ROOT, 'Dockerfile'), ...plugins];
+  return [
+    join(REPO_ROOT, 'Dockerfile'),
+    ...containerfilesUnder('plugins/images'),
+    ...containerfilesUnder('hack/images'),
+  ];
 }
 
 async function hadolint(args: string[], input?: string): Promise<{ code: number; out: string }> {

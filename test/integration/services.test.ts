@@ -171,7 +171,7 @@ describe('hack/services', function () {
         expect(err).to.be.instanceOf(PrerequisiteError);
         expect(err.message).to.contain('redis-server was not found on PATH');
         expect(err.message).to.contain('sudo apt-get install -y redis-server');
-        expect(err.message).to.contain('hack/install-redis.sh');
+        expect(err.message).to.contain('hack/install-debian.sh');
       } finally {
         await rm(empty, { recursive: true, force: true });
       }

@@ -1,0 +1,3 @@
+module flexcore.io/hack/images/pause
+
+go 1.24.0
