@@ -14,6 +14,7 @@ import {
 } from './common.js';
 import type { RuleIssue } from './kube.js';
 import { ImagePullPolicy, PodPlacementFields, SERVICE_ACCOUNT_RULE } from './scheduling.js';
+import { PluginVolumes } from './volumes.js';
 import { DNS_LABEL, freeForm, listMap, listSet, withRules } from './kube.js';
 
 export const PIPELINE_KIND = 'FlexPipeline';
@@ -78,6 +79,7 @@ export const SingerTarget = z
     }),
     config: freeForm('Non-secret settings of the target.').optional(),
     configFrom: ConfigFromList.optional(),
+    volumes: PluginVolumes.optional(),
   })
   .meta({
     description:
@@ -117,6 +119,7 @@ export const Step = withRules(
       description: "When the node pulls the step's images; replaces the plugins' own policy.",
     }),
     ...PodPlacementFields,
+    volumes: PluginVolumes.optional(),
   }),
   'One unit of work: a plugin run in its own sandboxed Pod.',
   [

@@ -14,6 +14,7 @@ import {
 } from './common.js';
 import { listMap, listSet, withRules } from './kube.js';
 import { ImagePullPolicy, PodPlacementFields, SERVICE_ACCOUNT_RULE } from './scheduling.js';
+import { PluginVolumes } from './volumes.js';
 
 export const PLUGIN_KIND = 'FlexPlugin';
 
@@ -178,6 +179,7 @@ export const PluginDefaults = withRules(
     timeoutSeconds: TimeoutSeconds.optional(),
     retries: RetryPolicy.optional(),
     ...PodPlacementFields,
+    volumes: PluginVolumes.optional(),
   }),
   'Defaults for every step that runs this plugin; a step may override each one.',
   [SERVICE_ACCOUNT_RULE],

@@ -5,4 +5,5 @@ export * from './flexpipeline.js';
 export * from './graph.js';
 export * from './schedule.js';
 export * from './scheduling.js';
+export * from './volumes.js';
 export * from './validate.js';

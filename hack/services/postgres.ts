@@ -11,7 +11,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { EmbeddedPostgres, EmbeddedPostgresError } from '../../controller/store/embedded-postgres.js';
+import {
+  EmbeddedPostgres,
+  EmbeddedPostgresError,
+  type RemoteClients,
+} from '../../controller/store/embedded-postgres.js';
 import { ComponentStartError, PrerequisiteError } from '../plane/errors.js';
 
 const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -23,6 +27,8 @@ export interface PostgresOptions {
   readonly startTimeoutMs?: number;
   /** Extra server settings (`-c key=value`) for the embedded server. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Also reachable from these clients (Pods on the real node); embedded server only. */
+  readonly remoteClients?: RemoteClients;
 }
 
 export interface PostgresServer {
@@ -150,6 +156,7 @@ class EmbeddedServer implements PostgresServer {
         durable: false,
         ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
         ...(options.settings === undefined ? {} : { settings: options.settings }),
+        ...(options.remoteClients === undefined ? {} : { remoteClients: options.remoteClients }),
       });
       return new EmbeddedServer(server);
     } catch (err) {

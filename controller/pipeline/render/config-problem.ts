@@ -14,7 +14,9 @@ export type ConfigProblemReason =
   /** The tap and target of a Singer pair must be Singer plugins of those types. */
   | 'PairingInvalid'
   /** A paired plugin has no command: the FIFO wrapper replaces the entrypoint and must know what to run. */
-  | 'CommandRequired';
+  | 'CommandRequired'
+  /** A volume's mountPath is also one of the plugin's writablePaths. */
+  | 'VolumeConflict';
 
 /** One problem with the config of one plugin of the step. */
 export interface ConfigProblem {

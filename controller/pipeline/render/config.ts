@@ -10,6 +10,7 @@ import { CONFIG_FILES } from './layout.js';
 import { attemptLabels, namespaceOf, ownerReference } from './metadata.js';
 import { resolvePluginConfig } from './plugin-config.js';
 import { pairingProblems } from './singer-wrapper.js';
+import { volumeProblems } from './user-volumes.js';
 
 /** The Secret to create, or why the attempt cannot run (a terminal, user-fixable error). */
 export type AttemptConfig = { readonly secret: V1Secret } | { readonly problems: ConfigProblem[] };
@@ -37,7 +38,7 @@ function resolveAll(input: AttemptInput): { files: Record<string, unknown>; prob
   }
   // The state goes where a tap reads it; a plain step given state has no use for it.
   if (planContainers(input).some((p) => p.state)) files[CONFIG_FILES.state] = input.singerState;
-  return { files, problems: [...problems, ...pairingProblems(input)] };
+  return { files, problems: [...problems, ...pairingProblems(input), ...volumeProblems(input)] };
 }
 
 /**

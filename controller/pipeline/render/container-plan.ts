@@ -1,10 +1,11 @@
 /** Which containers a step attempt runs and what each is made of. */
-import type { FlexPlugin, ResourceRequirements } from '../../../api/v1alpha1/index.js';
+import type { FlexPlugin, PluginVolume, ResourceRequirements } from '../../../api/v1alpha1/index.js';
 import { effectiveProtocol } from '../../../api/v1alpha1/index.js';
 import { TerminalError } from '../../reconcile/errors.js';
 import type { AttemptInput } from './attempt-input.js';
 import type { ContainerName } from './layout.js';
 import { CONFIG_FILES, CONTAINERS, VOLUMES } from './layout.js';
+import { mergeVolumes } from './user-volumes.js';
 
 /** One container of the attempt Pod, before it is rendered. */
 export interface ContainerPlan {
@@ -22,6 +23,8 @@ export interface ContainerPlan {
   readonly paired: boolean;
   /** True when the state file is passed (`--state`). */
   readonly state: boolean;
+  /** The user's volumes this container mounts (plugin defaults, then the step's). */
+  readonly volumes: readonly PluginVolume[];
 }
 
 function pairPlans(input: AttemptInput, target: FlexPlugin): ContainerPlan[] {
@@ -35,6 +38,7 @@ function pairPlans(input: AttemptInput, target: FlexPlugin): ContainerPlan[] {
       singer: 'tap',
       paired: true,
       state: input.singerState !== undefined,
+      volumes: mergeVolumes(input.plugin.spec.defaults?.volumes, input.step.volumes),
     },
     {
       name: CONTAINERS.target,
@@ -45,6 +49,7 @@ function pairPlans(input: AttemptInput, target: FlexPlugin): ContainerPlan[] {
       singer: 'target',
       paired: true,
       state: false,
+      volumes: mergeVolumes(target.spec.defaults?.volumes, input.step.target?.volumes),
     },
   ];
 }
@@ -61,6 +66,7 @@ function singlePlan(input: AttemptInput): ContainerPlan {
     ...(singer ? { singer } : {}),
     paired: false,
     state: singer === 'tap' && input.singerState !== undefined,
+    volumes: mergeVolumes(spec.defaults?.volumes, input.step.volumes),
   };
 }
 

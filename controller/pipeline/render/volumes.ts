@@ -4,6 +4,7 @@ import type { ContainerPlan } from './container-plan.js';
 import { CONFIG_DIR, CONFIG_FILES, PIPE_DIR, SCRATCH_DIR, VOLUMES } from './layout.js';
 import type { Resources } from './resources.js';
 import { writablePathsOf } from './sandbox.js';
+import { renderUserVolume, userVolumeMount } from './user-volumes.js';
 
 /**
  * 0440 is what the kubelet leaves anyway once fsGroup applies (it adds group read to
@@ -41,8 +42,8 @@ function configVolume(plan: ContainerPlan, secretName: string): V1Volume {
 }
 
 /**
- * All volumes: scratch for /tmp (shared by a pair), each container's config projection and
- * writable directories, and the pipe of a pair. `sizeLimit` is the container's
+ * All volumes: scratch for /tmp (shared by a pair), each container's config projection,
+ * writable directories and user volumes, and the pipe of a pair. `sizeLimit` is the container's
  * ephemeral-storage limit, so one directory cannot take more than the container may.
  */
 export function renderVolumes(containers: readonly SizedContainer[], secretName: string): V1Volume[] {
@@ -52,6 +53,7 @@ export function renderVolumes(containers: readonly SizedContainer[], secretName:
   const perContainer = containers.flatMap((c) => [
     configVolume(c.plan, secretName),
     ...writableDirs(c.plan).map((d) => ({ name: d.volume, emptyDir: { sizeLimit: storage(c) } })),
+    ...c.plan.volumes.map((v) => renderUserVolume(c.plan.name, v)),
   ]);
   const paired = containers.some((c) => c.plan.paired);
   const pipe = paired ? [{ name: VOLUMES.pipe, emptyDir: { sizeLimit: PIPE_SIZE_LIMIT } }] : [];
@@ -65,5 +67,6 @@ export function volumeMounts(plan: ContainerPlan): V1VolumeMount[] {
     { name: plan.configVolume, mountPath: CONFIG_DIR, readOnly: true },
     ...writableDirs(plan).map((d) => ({ name: d.volume, mountPath: d.path })),
     ...(plan.paired ? [{ name: VOLUMES.pipe, mountPath: PIPE_DIR }] : []),
+    ...plan.volumes.map((v) => userVolumeMount(plan.name, v)),
   ];
 }

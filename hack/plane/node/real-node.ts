@@ -178,7 +178,9 @@ export class RealNode {
         // Gone meanwhile.
       }
     }
-    killProcessesMentioning(this.paths.containerdSocket);
+    // containerd, the kubelet, kube-proxy and the shims of a run that died all name the base
+    // directory on their command lines (configs live under it).
+    killProcessesMentioning(this.base);
     await hostQuiet(join(await ensureNodeTools(), 'kube-proxy'), ['--cleanup']);
     await removeKubeletChains();
     await removeBridge();
@@ -192,7 +194,7 @@ export class RealNode {
     await mkdir(p.containerdRoot, { recursive: true });
     await mkdir(p.cniConfDir, { recursive: true });
     await mkdir(p.cniDataDir, { recursive: true });
-    const config = join(this.ctx.planeDir, 'containerd.toml');
+    const config = join(this.base, 'run', 'containerd.toml');
     await writeFile(config, containerdConfig(p, PAUSE_IMAGE));
     await writeFile(join(p.cniConfDir, '10-flexcore.conflist'), cniConflist(p));
     this.ctx.log('real node: starting containerd');
@@ -302,7 +304,7 @@ export class RealNode {
     );
     const kubeconfig = join(dir, 'kube-proxy.kubeconfig');
     await writeKubeconfig(kubeconfig, this.ctx.server, { caCert: ca.cert, cert, key });
-    const config = join(dir, 'kube-proxy-config.yaml');
+    const config = join(this.base, 'run', 'kube-proxy-config.yaml');
     await writeFile(config, kubeProxyConfig(kubeconfig));
     this.ctx.log('real node: starting kube-proxy (iptables)');
     const healthy = async (): Promise<boolean> =>
@@ -330,6 +332,14 @@ export class RealNode {
       250,
     );
     this.ctx.log(`real node: ${this.name} is Ready`);
+  }
+
+  /**
+   * Where the kubelet keeps emptyDir `volume` of the Pod with `podUid` on this machine: what a
+   * step wrote stays readable there until the Pod is deleted.
+   */
+  emptyDirPath(podUid: string, volume: string): string {
+    return join(this.paths.kubeletRoot, 'pods', podUid, 'volumes', 'kubernetes.io~empty-dir', volume);
   }
 
   /** The component logs of the node, for test diagnostics. */

@@ -1,18 +1,22 @@
 /**
  * One control plane shared by the integration suites of a mocha run: started on first use,
- * stopped by the root hook in hooks.ts. Suites take their own namespaces.
+ * stopped by the root hook in hooks.ts. Suites take their own namespaces. It has the real
+ * node too; only Pods that tolerate its taint run there (support/real.ts), the rest on kwok.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { ControlPlane } from '../../../hack/plane/control-plane.js';
 import { createRestrictedNamespace, installCrds } from '../../../hack/plane/setup.js';
 
 let shared: Promise<ControlPlane> | undefined;
+/** The started plane, even when setting it up failed afterwards (so the root hook stops it). */
+let started: ControlPlane | undefined;
 
 /** The shared control plane, with the FlexCore CRDs installed. */
 export async function sharedPlane(): Promise<ControlPlane> {
   shared ??= (async () => {
     const t0 = Date.now();
-    const plane = await ControlPlane.start();
+    const plane = await ControlPlane.start({ realNode: true });
+    started = plane;
     console.log(`      (control plane started in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${plane.dir})`);
     await installCrds(plane);
     return plane;
@@ -22,8 +26,10 @@ export async function sharedPlane(): Promise<ControlPlane> {
 
 export async function stopSharedPlane(): Promise<void> {
   if (!shared) return;
-  const plane = await shared.catch(() => undefined);
+  await shared.catch(() => undefined);
+  const plane = started;
   shared = undefined;
+  started = undefined;
   await plane?.stop();
 }
 

@@ -1,0 +1,206 @@
+/**
+ * A Singer pair really runs: MeltanoLabs tap-postgres | target-jsonl in one Pod on the real
+ * node, joined by the FIFO, reading a seeded table in a real PostgreSQL, writing JSON Lines to
+ * a PersistentVolumeClaim. The catalog (tap-postgres 0.10.0's own discovery output with the
+ * stream selected INCREMENTAL on id) comes from a ConfigMap volume. The target's STATE comes
+ * from its real output and reaches the next run's tap, which then reads only newer rows.
+ */
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from './support/async.js';
+import { eventually, startEngine, type Engine } from './support/engine.js';
+import { pipeline, plugin } from './support/manifests.js';
+import {
+  hostPathClaim,
+  jsonlRecordsIn,
+  ON_REAL_NODE,
+  podReachablePostgres,
+  realNodeOf,
+  seedOrders,
+  type PodReachablePostgres,
+} from './support/real.js';
+
+interface PodJson {
+  spec: { containers: { name: string; command?: string[] }[] };
+  status: { phase: string };
+}
+
+interface RunStatus {
+  id?: string;
+  phase?: string;
+  steps?: { name: string; phase?: string; reason?: string; pod?: string }[];
+}
+
+interface PipelineJson {
+  status?: { lastRunRequest?: string; currentRun?: RunStatus; lastRun?: RunStatus };
+}
+
+const ROWS = 500;
+
+describe('real node: tap-postgres | target-jsonl through the FIFO', function () {
+  this.timeout(300_000);
+  let engine: Engine;
+  let source: PodReachablePostgres;
+  let outDir: string;
+
+  before(async () => {
+    engine = await startEngine({ prefix: 'real-singer' });
+    await realNodeOf(engine.plane);
+    source = await podReachablePostgres();
+    await seedOrders(source, 'shop', ROWS);
+    outDir = join(engine.plane.dir, `${engine.namespace}-out`);
+    await hostPathClaim(engine.plane, engine.namespace, 'orders-out', outDir);
+    const catalog = await readFile(join(REPO_ROOT, 'test/fixtures/singer/orders-catalog.json'), 'utf8');
+    await engine.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'shop-db' },
+        type: 'Opaque',
+        stringData: { password: source.password },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'orders-catalog' },
+        data: { 'catalog.json': catalog },
+      },
+      plugin('tap-postgres', {
+        type: 'tap',
+        image: 'localhost/flexcore/tap-postgres:0.10.0',
+        command: ['tap-postgres'],
+        args: ['--catalog', '/catalog/catalog.json'],
+        capabilities: ['catalog', 'discover', 'state'],
+        settings: [
+          { name: 'host', required: true },
+          { name: 'port', kind: 'integer' },
+          { name: 'user', required: true },
+          { name: 'password', secret: true, required: true },
+          { name: 'database', required: true },
+          { name: 'filter_schemas', kind: 'array' },
+        ],
+        defaults: { ...ON_REAL_NODE },
+      }),
+      plugin('target-jsonl', {
+        type: 'target',
+        image: 'localhost/flexcore/target-jsonl:0.1.4',
+        command: ['target-jsonl'],
+        settings: [{ name: 'destination_path' }, { name: 'do_timestamp_file', kind: 'boolean' }],
+      }),
+      pipeline('orders', {
+        steps: [
+          {
+            name: 'el',
+            plugin: 'tap-postgres',
+            config: {
+              host: source.podHost,
+              port: source.port,
+              user: 'postgres',
+              database: 'shop',
+              filter_schemas: ['public'],
+            },
+            configFrom: [{ setting: 'password', secretKeyRef: { name: 'shop-db', key: 'password' } }],
+            volumes: [{ name: 'catalog', mountPath: '/catalog', configMap: { name: 'orders-catalog' } }],
+            target: {
+              plugin: 'target-jsonl',
+              config: { destination_path: '/data', do_timestamp_file: true },
+              volumes: [
+                { name: 'out', mountPath: '/data', persistentVolumeClaim: { claimName: 'orders-out' } },
+              ],
+            },
+          },
+        ],
+      }),
+    );
+  });
+  after(async () => {
+    await engine?.stop();
+    await source?.server.stop();
+  });
+
+  /** The pipeline's last run once no run is in progress and it is not `previous`. */
+  const finishedRun = async (previous?: string): Promise<RunStatus> =>
+    eventually(
+      async () => {
+        const p = await engine.get<PipelineJson>('flexpipeline', 'orders');
+        const last = p.status?.lastRun;
+        return !p.status?.currentRun && last?.phase && last.id !== previous ? last : undefined;
+      },
+      240_000,
+      'the run to finish',
+    );
+  const storedState = async (): Promise<unknown> =>
+    (
+      await engine.db.pool.query<{ state: unknown }>(
+        'SELECT state FROM flexcore_read.singer_state WHERE state_id = $1',
+        [`${engine.namespace}/orders/el`],
+      )
+    ).rows[0]?.state;
+
+  let firstRun: RunStatus;
+
+  it('moves every row of the table through the FIFO into the target’s files', async () => {
+    firstRun = await finishedRun();
+    const step = firstRun.steps![0]!;
+    expect(step.phase, JSON.stringify(firstRun)).to.equal('Succeeded');
+    const records = (await jsonlRecordsIn(outDir)) as { id: number; customer: string }[];
+    expect(records).to.have.length(ROWS);
+    expect(new Set(records.map((r) => Number(r.id))).size).to.equal(ROWS);
+    expect(records.find((r) => Number(r.id) === 42)?.customer).to.equal('customer-42');
+  });
+
+  it('stores the last STATE the target wrote on its standard output', async () => {
+    const state = await eventually(storedState, 30_000, 'the state to be stored');
+    expect(state).to.deep.include({
+      bookmarks: { 'public-orders': { replication_key: 'id', replication_key_value: ROWS } },
+    });
+  });
+
+  it('gives that state to the next run’s tap (--state), which reads only newer rows', async () => {
+    await source.query(
+      'shop',
+      `INSERT INTO public.orders (id, customer, amount) SELECT g, 'late', 1 FROM generate_series($1::int, $2::int) g`,
+      [ROWS + 1, ROWS + 10],
+    );
+    await engine.kubectl([
+      'annotate',
+      '--overwrite',
+      'flexpipeline',
+      'orders',
+      'flexcore.io/run-requested=second',
+    ]);
+    const second = await finishedRun(firstRun.id);
+    const step = second.steps![0]!;
+    expect(step.phase, JSON.stringify(second)).to.equal('Succeeded');
+    const pod = await engine.get<PodJson>('pod', step.pod!);
+    expect(pod.spec.containers.find((c) => c.name === 'tap')?.command).to.include('--state');
+    const records = (await jsonlRecordsIn(outDir)) as { id: number }[];
+    const ids = records.map((r) => Number(r.id)).filter((id) => id >= ROWS);
+    // Incremental from the bookmark: the SDK re-reads the bookmarked row (>=), then the new ones.
+    expect(records).to.have.length(ROWS + 11);
+    expect(new Set(ids)).to.deep.equal(new Set(Array.from({ length: 11 }, (_, i) => ROWS + i)));
+    expect(await eventually(storedState, 30_000)).to.deep.include({
+      bookmarks: { 'public-orders': { replication_key: 'id', replication_key_value: ROWS + 10 } },
+    });
+  });
+
+  it('keeps the password in the attempt’s config Secret only, deleted after: not in the Pod, status, events or log tails', async () => {
+    const pw = source.password;
+    const p = await engine.get<PipelineJson>('flexpipeline', 'orders');
+    const podName = p.status!.lastRun!.steps![0]!.pod!;
+    expect(JSON.stringify(await engine.get('pod', podName))).to.not.contain(pw);
+    expect(JSON.stringify(p)).to.not.contain(pw);
+    expect(await engine.kubectl(['get', 'events', '-o', 'json'])).to.not.contain(pw);
+    const leaks = await engine.db.pool.query(
+      `SELECT (SELECT count(*) FROM flexcore.events WHERE data::text LIKE $1) +
+              (SELECT count(*) FROM flexcore_read.log_tails WHERE tail LIKE $1) AS n`,
+      [`%${pw}%`],
+    );
+    expect(Number(leaks.rows[0].n)).to.equal(0);
+    // It reached the tap only through the attempt's config Secret (scram-sha-256 let it in:
+    // the rows moved), and that Secret is gone once the attempt ended.
+    const secret = await engine.kubectl(['get', 'secret', podName, '--ignore-not-found', '-o', 'name']);
+    expect(secret.trim()).to.equal('');
+  });
+});
