@@ -192,12 +192,12 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
     expect(JSON.stringify(await engine.get('pod', podName))).to.not.contain(pw);
     expect(JSON.stringify(p)).to.not.contain(pw);
     expect(await engine.kubectl(['get', 'events', '-o', 'json'])).to.not.contain(pw);
-    const leaks = await engine.db.pool.query(
+    const leaks = await engine.db.pool.query<{ n: string }>(
       `SELECT (SELECT count(*) FROM flexcore.events WHERE data::text LIKE $1) +
               (SELECT count(*) FROM flexcore_read.log_tails WHERE tail LIKE $1) AS n`,
       [`%${pw}%`],
     );
-    expect(Number(leaks.rows[0].n)).to.equal(0);
+    expect(Number(leaks.rows[0]!.n)).to.equal(0);
     // It reached the tap only through the attempt's config Secret (scram-sha-256 let it in:
     // the rows moved), and that Secret is gone once the attempt ended.
     const secret = await engine.kubectl(['get', 'secret', podName, '--ignore-not-found', '-o', 'name']);
