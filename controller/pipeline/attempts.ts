@@ -124,6 +124,7 @@ export function podFinish(pod: ObservedPod): Finish {
       pod.reason ??
       pod.killedBecause ??
       (pod.exitCode !== undefined ? `ExitCode${pod.exitCode}` : 'PodFailed'),
+    ...(pod.exits !== undefined && { message: pod.exits }),
     at: pod.finishedAt,
   };
 }

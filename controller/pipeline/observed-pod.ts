@@ -10,8 +10,12 @@ export interface ObservedPod {
   readonly step: string;
   readonly attempt: number;
   readonly outcome: PodOutcome;
-  /** The first non-zero container exit code, or 0 when all exited 0. */
+  /**
+   * The exit code of the container that failed first (see exitCodeOf), or 0 when all exited 0.
+   */
   readonly exitCode?: number;
+  /** When more than one container failed: each one's exit, e.g. "tap exited 1, target exited 7". */
+  readonly exits?: string;
   /** Why the Pod failed when no container says so (e.g. DeadlineExceeded, Evicted). */
   readonly reason?: string;
   readonly startedAt?: number;
@@ -32,12 +36,41 @@ export interface ObservedPod {
 const ms = (t: Date | string | undefined): number | undefined =>
   t === undefined ? undefined : new Date(t).getTime();
 
+/** Sides of a Singer pair: when both fail in the same second, the target's failure is named. */
+const TARGET_CONTAINER = 'target';
+
+/**
+ * The exit code of the container that failed first, by its finish time: in a Singer pair one
+ * side's failure ends the other (EOF or a broken pipe), and the cause is what users need. The
+ * API keeps whole seconds, so on a tie the target's code wins: a tap that dies leaves a target
+ * that usually exits 0 at EOF, while a target that dies makes the tap fail on its next write.
+ */
 function exitCodeOf(statuses: readonly V1ContainerStatus[]): number | undefined {
-  const codes = statuses
-    .map((s) => s.state?.terminated?.exitCode)
-    .filter((c): c is number => c !== undefined);
-  if (codes.length === 0) return undefined;
-  return codes.find((c) => c !== 0) ?? 0;
+  const done = statuses.filter((s) => s.state?.terminated !== undefined);
+  if (done.length === 0) return undefined;
+  const failed = done.filter((s) => s.state!.terminated!.exitCode !== 0);
+  if (failed.length === 0) return 0;
+  const rank = (s: V1ContainerStatus): [number, number] => [
+    ms(s.state!.terminated!.finishedAt) ?? Number.MAX_SAFE_INTEGER,
+    s.name === TARGET_CONTAINER ? 0 : 1,
+  ];
+  const first = [...failed].sort((a, b) => {
+    const [ta, sa] = rank(a);
+    const [tb, sb] = rank(b);
+    return ta - tb || sa - sb;
+  })[0]!;
+  return first.state!.terminated!.exitCode;
+}
+
+function exitsOf(statuses: readonly V1ContainerStatus[]): string | undefined {
+  const failed = statuses.filter((s) => (s.state?.terminated?.exitCode ?? 0) !== 0);
+  if (failed.length < 2) return undefined;
+  return failed
+    .map((s) => {
+      const t = s.state!.terminated!;
+      return `${s.name} exited ${t.exitCode}${t.reason && t.reason !== 'Error' ? ` (${t.reason})` : ''}`;
+    })
+    .join(', ');
 }
 
 function finishedAtOf(statuses: readonly V1ContainerStatus[]): number | undefined {
@@ -87,6 +120,7 @@ export function observePod(pod: V1Pod): ObservedPod | undefined {
     attempt,
     outcome,
     exitCode: exitCodeOf(statuses),
+    exits: exitsOf(statuses),
     reason: pod.status?.reason,
     stuck: outcome === 'Pending' ? stuckOf(statuses) : undefined,
     killedBecause: killedBecauseOf(statuses),

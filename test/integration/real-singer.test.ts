@@ -6,34 +6,24 @@
  * from its real output and reaches the next run's tap, which then reads only newer rows.
  */
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from './support/async.js';
 import { eventually, startEngine, type Engine } from './support/engine.js';
 import { pipeline, plugin } from './support/manifests.js';
 import {
+  applyTapPostgres,
+  finishedRun,
   hostPathClaim,
   jsonlRecordsIn,
-  ON_REAL_NODE,
   podReachablePostgres,
   realNodeOf,
   seedOrders,
   type PodReachablePostgres,
+  type RunStatus,
 } from './support/real.js';
 
 interface PodJson {
   spec: { containers: { name: string; command?: string[] }[] };
   status: { phase: string };
-}
-
-interface RunStatus {
-  id?: string;
-  phase?: string;
-  steps?: { name: string; phase?: string; reason?: string; pod?: string }[];
-}
-
-interface PipelineJson {
-  status?: { lastRunRequest?: string; currentRun?: RunStatus; lastRun?: RunStatus };
 }
 
 const ROWS = 500;
@@ -51,37 +41,8 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
     await seedOrders(source, 'shop', ROWS);
     outDir = join(engine.plane.dir, `${engine.namespace}-out`);
     await hostPathClaim(engine.plane, engine.namespace, 'orders-out', outDir);
-    const catalog = await readFile(join(REPO_ROOT, 'test/fixtures/singer/orders-catalog.json'), 'utf8');
+    const tap = await applyTapPostgres(engine, source, 'shop');
     await engine.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'shop-db' },
-        type: 'Opaque',
-        stringData: { password: source.password },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'orders-catalog' },
-        data: { 'catalog.json': catalog },
-      },
-      plugin('tap-postgres', {
-        type: 'tap',
-        image: 'localhost/flexcore/tap-postgres:0.10.0',
-        command: ['tap-postgres'],
-        args: ['--catalog', '/catalog/catalog.json'],
-        capabilities: ['catalog', 'discover', 'state'],
-        settings: [
-          { name: 'host', required: true },
-          { name: 'port', kind: 'integer' },
-          { name: 'user', required: true },
-          { name: 'password', secret: true, required: true },
-          { name: 'database', required: true },
-          { name: 'filter_schemas', kind: 'array' },
-        ],
-        defaults: { ...ON_REAL_NODE },
-      }),
       plugin('target-jsonl', {
         type: 'target',
         image: 'localhost/flexcore/target-jsonl:0.1.4',
@@ -92,16 +53,7 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
         steps: [
           {
             name: 'el',
-            plugin: 'tap-postgres',
-            config: {
-              host: source.podHost,
-              port: source.port,
-              user: 'postgres',
-              database: 'shop',
-              filter_schemas: ['public'],
-            },
-            configFrom: [{ setting: 'password', secretKeyRef: { name: 'shop-db', key: 'password' } }],
-            volumes: [{ name: 'catalog', mountPath: '/catalog', configMap: { name: 'orders-catalog' } }],
+            ...tap,
             target: {
               plugin: 'target-jsonl',
               config: { destination_path: '/data', do_timestamp_file: true },
@@ -119,17 +71,7 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
     await source?.server.stop();
   });
 
-  /** The pipeline's last run once no run is in progress and it is not `previous`. */
-  const finishedRun = async (previous?: string): Promise<RunStatus> =>
-    eventually(
-      async () => {
-        const p = await engine.get<PipelineJson>('flexpipeline', 'orders');
-        const last = p.status?.lastRun;
-        return !p.status?.currentRun && last?.phase && last.id !== previous ? last : undefined;
-      },
-      240_000,
-      'the run to finish',
-    );
+  const orders = (previous?: string): Promise<RunStatus> => finishedRun(engine, 'orders', previous);
   const storedState = async (): Promise<unknown> =>
     (
       await engine.db.pool.query<{ state: unknown }>(
@@ -141,7 +83,7 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
   let firstRun: RunStatus;
 
   it('moves every row of the table through the FIFO into the target’s files', async () => {
-    firstRun = await finishedRun();
+    firstRun = await orders();
     const step = firstRun.steps![0]!;
     expect(step.phase, JSON.stringify(firstRun)).to.equal('Succeeded');
     const records = (await jsonlRecordsIn(outDir)) as { id: number; customer: string }[];
@@ -170,7 +112,7 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
       'orders',
       'flexcore.io/run-requested=second',
     ]);
-    const second = await finishedRun(firstRun.id);
+    const second = await orders(firstRun.id);
     const step = second.steps![0]!;
     expect(step.phase, JSON.stringify(second)).to.equal('Succeeded');
     const pod = await engine.get<PodJson>('pod', step.pod!);
@@ -187,7 +129,7 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
 
   it('keeps the password in the attempt’s config Secret only, deleted after: not in the Pod, status, events or log tails', async () => {
     const pw = source.password;
-    const p = await engine.get<PipelineJson>('flexpipeline', 'orders');
+    const p = await engine.get<{ status?: { lastRun?: RunStatus } }>('flexpipeline', 'orders');
     const podName = p.status!.lastRun!.steps![0]!.pod!;
     expect(JSON.stringify(await engine.get('pod', podName))).to.not.contain(pw);
     expect(JSON.stringify(p)).to.not.contain(pw);

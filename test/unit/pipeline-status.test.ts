@@ -338,6 +338,7 @@ describe('observePod (the facts status and the planner read from a Pod)', () => 
       finishedAt: undefined,
       stuck: undefined,
       killedBecause: undefined,
+      exits: undefined,
       containers: ['tap', 'target'],
       deleting: false,
     });
@@ -403,6 +404,24 @@ describe('observePod (the facts status and the planner read from a Pod)', () => 
       3,
       Date.parse('2025-03-01T12:02:00Z'),
     ]);
+  });
+
+  it('names the side of a pair that failed first, and both exits in a message', () => {
+    const failed = (tap: string, target: string): ObservedPod | undefined =>
+      observePod(
+        pod({
+          phase: 'Failed',
+          containerStatuses: [terminated('tap', 1, tap), terminated('target', 7, target)],
+        }),
+      );
+    // The tap failed a second earlier: its failure ended the target.
+    expect(failed('2025-03-01T12:01:00Z', '2025-03-01T12:01:01Z')?.exitCode).to.equal(1);
+    // The target failed first: the tap's broken pipe came after.
+    expect(failed('2025-03-01T12:01:02Z', '2025-03-01T12:01:01Z')?.exitCode).to.equal(7);
+    // The same second: the target's code (a dying target breaks the tap's pipe at once).
+    const tie = failed('2025-03-01T12:01:00Z', '2025-03-01T12:01:00Z');
+    expect(tie?.exitCode).to.equal(7);
+    expect(tie?.exits).to.equal('tap exited 1, target exited 7');
   });
 
   it('gives exit code 0 when every container exited 0', () => {

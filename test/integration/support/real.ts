@@ -5,6 +5,9 @@
 import { chown, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { REPO_ROOT } from './async.js';
+import { eventually, type Engine } from './engine.js';
+import { plugin } from './manifests.js';
 import type { ControlPlane } from '../../../hack/plane/control-plane.js';
 import { NODE_NETWORK, REAL_NODE, type RealNode } from '../../../hack/plane/node/real-node.js';
 import { startPostgres, type PostgresServer } from '../../../hack/services/postgres.js';
@@ -89,7 +92,12 @@ export async function seedOrders(pgs: PodReachablePostgres, db: string, rows: nu
  * wrote after its Pod is gone. (A hostPath PersistentVolume is an admin's object; the Pod only
  * names the claim, which Pod Security "restricted" allows.)
  */
-export async function hostPathClaim(plane: ControlPlane, namespace: string, name: string, dir: string): Promise<void> {
+export async function hostPathClaim(
+  plane: ControlPlane,
+  namespace: string,
+  name: string,
+  dir: string,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await chown(dir, SANDBOX_UID, SANDBOX_UID);
   const pv = `${namespace}-${name}`;
@@ -127,8 +135,11 @@ export async function hostPathClaim(plane: ControlPlane, namespace: string, name
     }),
   );
   const deadline = Date.now() + 60_000;
-  while ((await plane.kubectl(['-n', namespace, 'get', 'pvc', name, '-o', 'jsonpath={.status.phase}'])) !== 'Bound') {
-    if (Date.now() > deadline) throw new Error(`PersistentVolumeClaim ${namespace}/${name} was not Bound after 60 s`);
+  while (
+    (await plane.kubectl(['-n', namespace, 'get', 'pvc', name, '-o', 'jsonpath={.status.phase}'])) !== 'Bound'
+  ) {
+    if (Date.now() > deadline)
+      throw new Error(`PersistentVolumeClaim ${namespace}/${name} was not Bound after 60 s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -145,4 +156,118 @@ export async function jsonlRecordsIn(dir: string): Promise<unknown[]> {
     for (const line of text.split('\n')) if (line.trim()) records.push(JSON.parse(line));
   }
   return records;
+}
+
+/** A run as the pipeline's status shows it. */
+export interface RunStatus {
+  readonly id?: string;
+  readonly phase?: string;
+  readonly steps?: readonly {
+    readonly name: string;
+    readonly phase?: string;
+    readonly reason?: string;
+    readonly message?: string;
+    readonly exitCode?: number;
+    readonly pod?: string;
+  }[];
+}
+
+interface PipelineJson {
+  readonly status?: { readonly currentRun?: RunStatus; readonly lastRun?: RunStatus };
+}
+
+/** The last run of `pipeline` once it has finished and is not the run `previous`. */
+export async function finishedRun(
+  engine: Engine,
+  pipeline: string,
+  previous?: string,
+  timeoutMs = 240_000,
+): Promise<RunStatus> {
+  return eventually(
+    async () => {
+      const p = await engine.get<PipelineJson>('flexpipeline', pipeline);
+      const last = p.status?.lastRun;
+      return !p.status?.currentRun && last?.phase && last.id !== previous ? last : undefined;
+    },
+    timeoutMs,
+    `a run of ${pipeline} to finish`,
+  );
+}
+
+/** The stored log tail of one container of an attempt. */
+export async function logTail(
+  engine: Engine,
+  runId: string,
+  step: string,
+  container: string,
+  attempt = 1,
+): Promise<string> {
+  return eventually(
+    async () => {
+      const rows = await engine.db.pool.query<{ tail: string }>(
+        'SELECT tail FROM flexcore_read.log_tails WHERE run_id = $1 AND step = $2 AND attempt = $3 AND container = $4',
+        [runId, step, attempt, container],
+      );
+      return rows.rows[0]?.tail;
+    },
+    30_000,
+    `the log tail of ${step}/${container}`,
+  );
+}
+
+/**
+ * Applies what a tap-postgres step needs in the engine's namespace: the password Secret
+ * `shop-db`, the catalog ConfigMap `orders-catalog` (tap-postgres 0.10.0's own discovery of
+ * public.orders, selected INCREMENTAL on id) and the FlexPlugin `tap-postgres` on the real
+ * node. Returns the step fields that read database `db`.
+ */
+export async function applyTapPostgres(
+  engine: Engine,
+  source: PodReachablePostgres,
+  db: string,
+): Promise<Record<string, unknown>> {
+  const catalog = await readFile(join(REPO_ROOT, 'test/fixtures/singer/orders-catalog.json'), 'utf8');
+  await engine.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'shop-db' },
+      type: 'Opaque',
+      stringData: { password: source.password },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'orders-catalog' },
+      data: { 'catalog.json': catalog },
+    },
+    plugin('tap-postgres', {
+      type: 'tap',
+      image: 'localhost/flexcore/tap-postgres:0.10.0',
+      command: ['tap-postgres'],
+      args: ['--catalog', '/catalog/catalog.json'],
+      capabilities: ['catalog', 'discover', 'state'],
+      settings: [
+        { name: 'host', required: true },
+        { name: 'port', kind: 'integer' },
+        { name: 'user', required: true },
+        { name: 'password', secret: true, required: true },
+        { name: 'database', required: true },
+        { name: 'filter_schemas', kind: 'array' },
+      ],
+      defaults: { ...ON_REAL_NODE },
+    }),
+  );
+  return {
+    plugin: 'tap-postgres',
+    config: {
+      host: source.podHost,
+      port: source.port,
+      user: 'postgres',
+      database: db,
+      filter_schemas: ['public'],
+    },
+    configFrom: [{ setting: 'password', secretKeyRef: { name: 'shop-db', key: 'password' } }],
+    volumes: [{ name: 'catalog', mountPath: '/catalog', configMap: { name: 'orders-catalog' } }],
+  };
 }
