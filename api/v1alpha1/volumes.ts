@@ -12,12 +12,28 @@ import { DNS_LABEL, DNS_SUBDOMAIN, listMap, withRules } from './kube.js';
 /** Mount paths FlexCore owns: the scratch /tmp, the config and pipe mounts under /flexcore. */
 export const RESERVED_MOUNT_PATHS = ['/tmp', '/flexcore'] as const;
 
-const MOUNT_PATH = /^\/[^\s:]*$/;
-
+/** The same test as the CEL rule: MOUNT_PATH already keeps paths in normal form. */
 export function isReservedMountPath(path: string): boolean {
-  const p = path.replace(/\/+$/, '') || '/';
-  return p === '/' || RESERVED_MOUNT_PATHS.some((r) => p === r || p.startsWith(`${r}/`));
+  return RESERVED_MOUNT_PATHS.some((r) => path === r || path.startsWith(`${r}/`));
 }
+
+/**
+ * A path inside a volume: relative, segments without spaces or colons, none of them `..`
+ * (a regular expression rather than a CEL rule: the apiserver's cost budget for rules over
+ * lists of paths is small).
+ */
+const SEGMENT = String.raw`(?:[^./\s:][^/\s:]*|\.[^./\s:][^/\s:]*|\.|\.\.[^/\s:]+)`;
+export const RELATIVE_PATH = new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`);
+
+/** An absolute path in normal form: no empty, `.` or `..` segments, no trailing slash. */
+const ABSOLUTE_SEGMENT = String.raw`(?:[^./\s:][^/\s:]*|\.[^./\s:][^/\s:]*|\.\.[^/\s:]+)`;
+export const MOUNT_PATH = new RegExp(`^(?:/${ABSOLUTE_SEGMENT})+$`);
+
+const RelativePath = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(RELATIVE_PATH, 'must be a relative path without spaces, colons, empty or .. segments');
 
 const PersistentVolumeClaimSource = z
   .strictObject({
@@ -37,6 +53,26 @@ const ConfigMapSource = z
       .boolean()
       .optional()
       .meta({ description: 'Start even when the ConfigMap does not exist (an empty directory).' }),
+    items: z
+      .array(
+        z.strictObject({
+          key: z
+            .string()
+            .min(1)
+            .max(253)
+            .regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid ConfigMap key')
+            .meta({ description: 'Key of the ConfigMap.' }),
+          path: RelativePath.meta({
+            description: 'File the key becomes, relative to the mount (may have directories).',
+          }),
+        }),
+      )
+      .max(128)
+      .optional()
+      .meta({
+        description:
+          'Only these keys, each at its own path (a dbt project: models/orders.sql); every key at the top when unset.',
+      }),
   })
   .meta({ description: 'Mount a ConfigMap read-only, one file per key.' });
 
@@ -52,15 +88,14 @@ export const PluginVolume = withRules(
       .string()
       .min(2)
       .max(256)
-      .regex(MOUNT_PATH, 'must be an absolute path without spaces or colons')
+      .regex(
+        MOUNT_PATH,
+        'must be an absolute path without spaces, colons, empty, . or .. segments or a trailing slash',
+      )
       .meta({ description: 'Where the container sees it; not /, /tmp or under /flexcore.' }),
-    subPath: z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^[^/\s:][^\s:]*$/, 'must be a relative path without spaces or colons')
-      .optional()
-      .meta({ description: 'A directory inside the volume to mount instead of its root.' }),
+    subPath: RelativePath.optional().meta({
+      description: 'A directory inside the volume to mount instead of its root.',
+    }),
     readOnly: z.boolean().optional().meta({ description: 'Mount read-only (ConfigMaps always are).' }),
     persistentVolumeClaim: PersistentVolumeClaimSource.optional(),
     configMap: ConfigMapSource.optional(),
@@ -71,12 +106,6 @@ export const PluginVolume = withRules(
       cel: 'has(self.persistentVolumeClaim) != has(self.configMap)',
       message: 'set exactly one of persistentVolumeClaim or configMap',
       check: (v) => (v.persistentVolumeClaim !== undefined) !== (v.configMap !== undefined),
-    },
-    {
-      cel: "!has(self.subPath) || !self.subPath.split('/').exists(p, p == '..')",
-      message: 'subPath must not contain ..',
-      fieldPath: '.subPath',
-      check: (v) => !(v.subPath ?? '').split('/').includes('..'),
     },
     {
       cel: "self.mountPath != '/tmp' && !self.mountPath.startsWith('/tmp/') && self.mountPath != '/flexcore' && !self.mountPath.startsWith('/flexcore/')",

@@ -32,7 +32,14 @@ export function renderUserVolume(container: string, volume: PluginVolume): V1Vol
     return { name, persistentVolumeClaim: { claimName, ...(volume.readOnly ? { readOnly: true } : {}) } };
   }
   const cm = volume.configMap!;
-  return { name, configMap: { name: cm.name, ...(cm.optional !== undefined ? { optional: cm.optional } : {}) } };
+  return {
+    name,
+    configMap: {
+      name: cm.name,
+      ...(cm.optional !== undefined ? { optional: cm.optional } : {}),
+      ...(cm.items ? { items: cm.items.map((i) => ({ key: i.key, path: i.path })) } : {}),
+    },
+  };
 }
 
 export function userVolumeMount(container: string, volume: PluginVolume): V1VolumeMount {
@@ -44,17 +51,45 @@ export function userVolumeMount(container: string, volume: PluginVolume): V1Volu
   };
 }
 
-function conflicts(plugin: FlexPlugin, volumes: readonly PluginVolume[], part: 'step' | 'target'): ConfigProblem[] {
+/**
+ * Mount paths one container would get twice: a volume on one of the plugin's writablePaths, or
+ * two volumes (a plugin default and a step entry of another name) at one path.
+ */
+function conflicts(
+  plugin: FlexPlugin,
+  volumes: readonly PluginVolume[],
+  part: 'step' | 'target',
+): ConfigProblem[] {
   const writable = new Set(writablePathsOf(plugin));
   const name = plugin.metadata.name ?? '';
-  return volumes
-    .filter((v) => writable.has(v.mountPath.replace(/\/+$/, '')))
-    .map((v) => ({
-      reason: 'VolumeConflict' as const,
-      message: `volume "${v.name}" mounts at ${v.mountPath}, which plugin "${name}" already lists in sandbox.writablePaths; choose another mountPath`,
-      part,
-      plugin: name,
-    }));
+  const problem = (message: string): ConfigProblem => ({
+    reason: 'VolumeConflict',
+    message,
+    part,
+    plugin: name,
+  });
+  const seen = new Map<string, string>();
+  const problems: ConfigProblem[] = [];
+  for (const v of volumes) {
+    const path = v.mountPath.replace(/\/+$/, '');
+    if (writable.has(path)) {
+      problems.push(
+        problem(
+          `volume "${v.name}" mounts at ${v.mountPath}, which plugin "${name}" already lists in sandbox.writablePaths; choose another mountPath`,
+        ),
+      );
+    }
+    const other = seen.get(path);
+    if (other !== undefined) {
+      problems.push(
+        problem(
+          `volumes "${other}" and "${v.name}" of plugin "${name}" both mount at ${v.mountPath}; give one another mountPath`,
+        ),
+      );
+    }
+    seen.set(path, v.name);
+  }
+  return problems;
 }
 
 /** Volumes that cannot be mounted as asked. */
