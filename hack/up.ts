@@ -1,9 +1,12 @@
 /**
- * The main job: brings up the local control plane, installs the CRDs, starts the FlexCore
- * controller (event store: DATABASE_URL, or the embedded PostgreSQL), applies the samples
- * (plugins/catalog and docs/samples), requests a manual run of the scheduled sample, and shows
- * the pipelines' progress until every run has finished. Keeps running (so you can use
- * kubectl) until Ctrl-C; with --once it stops when the runs have finished.
+ * The main job: brings up the local control plane (with the real node when the machine allows
+ * it: root and hack/install-node.sh's packages; --kwok skips it), installs the CRDs, starts the
+ * FlexCore controller (event store: DATABASE_URL, or the embedded PostgreSQL), applies the
+ * samples (plugins/catalog and docs/samples; their Pods run on the kwok node), requests a
+ * manual run of the scheduled sample, runs the real-node demo (hack/demo/real-demo.ts: real
+ * plugins moving a seeded table) and shows the pipelines' progress until every run has
+ * finished, then the rows that arrived. Keeps running (so you can use kubectl) until Ctrl-C;
+ * with --once it stops when the runs have finished.
  */
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -12,13 +15,19 @@ import { Manager } from '../controller/manager.js';
 import { startHealthServer, type HealthServer } from '../controller/server/health-server.js';
 import { createPool, storeConfigFromEnv } from '../controller/store/connection.js';
 import { startEmbeddedStore } from '../controller/store/embedded-postgres.js';
+import { join } from 'node:path';
+import { startRealDemo } from './demo/real-demo.js';
+import { hostPathClaim } from './demo/host-path-claim.js';
 import { ControlPlane } from './plane/control-plane.js';
+import { PrerequisiteError } from './plane/errors.js';
+import { checkHostTools } from './plane/node/prerequisites.js';
 import { createRestrictedNamespace, installCrds } from './plane/setup.js';
 
 const NAMESPACE = 'flexcore-demo';
 const CATALOG = fileURLToPath(new URL('../plugins/catalog/', import.meta.url));
 const SAMPLES = fileURLToPath(new URL('../docs/samples/', import.meta.url));
 const once = process.argv.includes('--once');
+const kwokOnly = process.argv.includes('--kwok');
 const t0 = Date.now();
 const say = (line: string): void =>
   console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
@@ -84,8 +93,32 @@ async function showProgress(plane: ControlPlane): Promise<void> {
   }
 }
 
+/** Whether this machine can run the real node; says why not in one line. */
+async function realNodeAvailable(): Promise<boolean> {
+  if (kwokOnly) {
+    say('real node: off (--kwok); every step Pod runs on the kwok node');
+    return false;
+  }
+  try {
+    await checkHostTools();
+    return true;
+  } catch (err) {
+    const why =
+      err instanceof PrerequisiteError
+        ? err.message
+            .split('\n')
+            .slice(1, 2)
+            .join('')
+            .replace(/^\s*-\s*/, '')
+        : String(err);
+    say(`real node: not available (${why}); every step Pod runs on the kwok node`);
+    return false;
+  }
+}
+
 async function main(): Promise<HealthServer> {
-  const plane = await ControlPlane.start({ log: say });
+  const realNode = await realNodeAvailable();
+  const plane = await ControlPlane.start({ log: say, realNode });
   cleanups.unshift(() => plane.stop());
   say('installing the FlexCore CRDs');
   await installCrds(plane);
@@ -104,8 +137,12 @@ async function main(): Promise<HealthServer> {
   say(`controller serving http://127.0.0.1:${server.port}/healthz, /readyz and /metrics`);
   say(`creating namespace ${NAMESPACE} (Pod Security: restricted)`);
   await createRestrictedNamespace(plane, NAMESPACE);
-  say('applying plugins/catalog and docs/samples');
+  // The sample orders-nightly keeps its files on this claim: a hostPath volume of this machine.
+  await hostPathClaim(plane, NAMESPACE, 'orders-files', join(plane.dir, 'orders-files'));
+  say('applying plugins/catalog and docs/samples (their step Pods run on the kwok node)');
   process.stdout.write(await plane.kubectl(['apply', '-n', NAMESPACE, '-f', CATALOG, '-f', SAMPLES]));
+  const demo = realNode ? await startRealDemo(plane, NAMESPACE, say) : undefined;
+  if (demo) cleanups.unshift(() => demo.stop());
   say('requesting a manual run of orders-nightly (flexcore.io/run-requested)');
   await plane.kubectl([
     'annotate',
@@ -116,8 +153,13 @@ async function main(): Promise<HealthServer> {
     'orders-nightly',
     `flexcore.io/run-requested=demo-${Date.now()}`,
   ]);
-  say('waiting for the runs to finish (the kwok node completes each step Pod at once)');
+  say(
+    demo
+      ? 'waiting for the runs to finish (kwok completes the samples at once; the demo really runs)'
+      : 'waiting for the runs to finish (the kwok node completes each step Pod at once)',
+  );
   await showProgress(plane);
+  if (demo) process.stdout.write(await demo.report());
   say(`kubectl get flexplugins,flexpipelines,pods -n ${NAMESPACE}`);
   process.stdout.write(
     await plane.kubectl(['get', 'flexplugins,flexpipelines,pods', '-n', NAMESPACE, '-o', 'wide']),

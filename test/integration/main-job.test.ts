@@ -1,14 +1,19 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stopSharedPlane } from './support/plane.js';
 import { sharedPostgres } from './support/store.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe("the README's main job (hack/up.ts --once)", function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
 
-  it('brings up the plane and the controller, runs the samples to completion and prints the kubeconfig', async () => {
+  // The main job starts a real node of its own: one per machine, so the shared plane's goes
+  // first (the next suite that needs the shared plane starts it again).
+  before(async () => stopSharedPlane());
+
+  it('brings up the plane with the real node and the controller, runs the samples and the real demo, prints the rows and the kubeconfig', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'hack/up.ts', '--once'], {
       cwd: root,
       // A database of its own, so the run does not depend on (or touch) the embedded default store.
@@ -26,7 +31,7 @@ describe("the README's main job (hack/up.ts --once)", function () {
       /flexpipeline\.flexcore\.io\/orders-nightly\s+Succeeded\s+1\/1\s+30 2 \* \* \*\s+false/,
     );
     expect(out).to.match(
-      /flexplugin\.flexcore\.io\/dbt\s+transformer\s+ghcr\.io\/flexcore-samples\/dbt-postgres:1\.8\.0/,
+      /flexplugin\.flexcore\.io\/dbt\s+transformer\s+localhost\/flexcore\/dbt-postgres:1\.9\.1/,
     );
     expect(out).to.match(/export KUBECONFIG=\/\S+\/admin\.kubeconfig/);
     expect(out).to.match(/orders-refresh: Succeeded 4\/4 g1-/);
@@ -34,5 +39,12 @@ describe("the README's main job (hack/up.ts --once)", function () {
     expect(out).to.match(/pod\/orders-refresh-g1-load-1\s+0\/2\s+Completed/);
     expect(out).to.match(/controller serving http:\/\/127\.0\.0\.1:\d+\/healthz/);
     expect(out).to.include('stopping the controller, the event store and the control plane');
+    // The demo on the real node: real plugins, real rows.
+    expect(out).to.match(/demo-orders-files: 1000 rows arrived in \/\S+\/public-orders\.jsonl/);
+    expect(out).to.include('demo-orders-warehouse: 1000 rows arrived in dw.raw.orders');
+    expect(out).to.match(/customer-\d+: \d+ orders, revenue [\d.]+/);
+    expect(out).to.match(
+      /pod\/demo-orders-warehouse-g1-transform-1\s+0\/1\s+Completed\s+\d+\s+\S+\s+[\d.]+\s+flexcore-node-0/,
+    );
   });
 });

@@ -21,6 +21,12 @@ export const REAL_NODE = {
   taint: { key: 'flexcore.io/real-node', value: 'true', effect: 'NoSchedule' },
 } as const;
 
+/** Pod placement that puts a step on the real node: its label, and a toleration of its taint. */
+export const REAL_NODE_PLACEMENT = {
+  nodeSelector: { [REAL_NODE.label.key]: REAL_NODE.label.value },
+  tolerations: [{ key: REAL_NODE.taint.key, operator: 'Exists', effect: 'NoSchedule' }],
+} as const;
+
 /** Where the node's files live; see RealNode for which survive a restart. */
 export interface NodePaths {
   /** containerd's content store and snapshots: kept, so imported images stay. */

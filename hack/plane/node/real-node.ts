@@ -41,7 +41,7 @@ import { checkHostTools, type HostTools } from './prerequisites.js';
 import { ensureNodeTools } from '../tools.js';
 import { ImageStore, PAUSE_IMAGE } from './images.js';
 
-export { NODE_NETWORK, REAL_NODE } from './node-config.js';
+export { NODE_NETWORK, REAL_NODE, REAL_NODE_PLACEMENT } from './node-config.js';
 
 /** What the node needs from the plane it joins. */
 export interface NodeContext {
