@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { startEngine, type Engine } from './support/engine.js';
+import { catalogPlugin } from '../../hack/demo/catalog.js';
 import { pipeline, plugin } from './support/manifests.js';
 import {
   applyTapPostgres,
@@ -53,37 +54,8 @@ describe('real node: tap-postgres | target-postgres, then dbt', function () {
       secretKeyRef: { name: 'shop-db', key: 'password' },
     });
     await engine.apply(
-      plugin('target-postgres', {
-        type: 'target',
-        image: 'localhost/flexcore/target-postgres:0.8.1',
-        command: ['target-postgres'],
-        settings: [
-          { name: 'host' },
-          { name: 'port', kind: 'integer' },
-          { name: 'user' },
-          { name: 'password', secret: true },
-          { name: 'database' },
-          { name: 'default_target_schema' },
-          { name: 'activate_version', kind: 'boolean' },
-        ],
-      }),
-      plugin('dbt', {
-        type: 'transformer',
-        protocol: 'plain',
-        image: 'localhost/flexcore/dbt-postgres:1.9.1',
-        command: ['flexcore-dbt'],
-        args: ['build'],
-        settings: [
-          { name: 'host', required: true },
-          { name: 'port', kind: 'integer' },
-          { name: 'user', required: true },
-          { name: 'password', secret: true, required: true },
-          { name: 'dbname', required: true },
-          { name: 'schema', required: true },
-          { name: 'project_dir' },
-        ],
-        defaults: { ...ON_REAL_NODE },
-      }),
+      catalogPlugin('target-postgres'),
+      catalogPlugin('dbt', { ...ON_REAL_NODE, retries: { limit: 0 } }),
       plugin('report', {
         type: 'utility',
         image: 'localhost/python:3.11-slim-bookworm',

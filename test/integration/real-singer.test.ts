@@ -8,7 +8,8 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { eventually, startEngine, type Engine } from './support/engine.js';
-import { pipeline, plugin } from './support/manifests.js';
+import { catalogPlugin } from '../../hack/demo/catalog.js';
+import { pipeline } from './support/manifests.js';
 import {
   applyTapPostgres,
   finishedRun,
@@ -43,12 +44,7 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
     await hostPathClaim(engine.plane, engine.namespace, 'orders-out', outDir);
     const tap = await applyTapPostgres(engine, source, 'shop');
     await engine.apply(
-      plugin('target-jsonl', {
-        type: 'target',
-        image: 'localhost/flexcore/target-jsonl:0.1.4',
-        command: ['target-jsonl'],
-        settings: [{ name: 'destination_path' }, { name: 'do_timestamp_file', kind: 'boolean' }],
-      }),
+      catalogPlugin('target-jsonl'),
       pipeline('orders', {
         steps: [
           {
@@ -56,9 +52,10 @@ describe('real node: tap-postgres | target-jsonl through the FIFO', function () 
             ...tap,
             target: {
               plugin: 'target-jsonl',
-              config: { destination_path: '/data', do_timestamp_file: true },
+              config: { do_timestamp_file: true },
+              // The catalog's target writes to /data/out: a claim there keeps the files.
               volumes: [
-                { name: 'out', mountPath: '/data', persistentVolumeClaim: { claimName: 'orders-out' } },
+                { name: 'out', mountPath: '/data/out', persistentVolumeClaim: { claimName: 'orders-out' } },
               ],
             },
           },

@@ -512,13 +512,21 @@ describe('renderPod', () => {
     expect(container(pod, 'tap').command?.slice(3)).to.deep.equal([
       'flexcore-tap',
       'tap-postgres',
+      '--catalog',
+      '/catalog/catalog.json',
       '--config',
       '/flexcore/config/config.json',
     ]);
-    expect(container(pod, 'target').volumeMounts).to.deep.include({
-      name: 'target-writable-0',
-      mountPath: '/data',
+    // The catalog from the plugin's default ConfigMap volume; the files on the sample's claim.
+    expect(container(pod, 'tap').volumeMounts).to.deep.include({
+      name: 'tap-v-catalog',
+      mountPath: '/catalog',
+      readOnly: true,
     });
+    expect(container(pod, 'target').volumeMounts).to.deep.include.members([
+      { name: 'target-writable-0', mountPath: '/data' },
+      { name: 'target-v-out', mountPath: '/data/out' },
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from './async.js';
 import { eventually, type Engine } from './engine.js';
-import { plugin } from './manifests.js';
+import { catalogPlugin } from '../../../hack/demo/catalog.js';
 import type { ControlPlane } from '../../../hack/plane/control-plane.js';
 import { REAL_NODE_PLACEMENT, type RealNode } from '../../../hack/plane/node/real-node.js';
 import type { PodReachablePostgres } from '../../../hack/demo/source-db.js';
@@ -99,8 +99,8 @@ export async function logTail(
 /**
  * Applies what a tap-postgres step needs in the engine's namespace: the password Secret
  * `shop-db`, the catalog ConfigMap `orders-catalog` (tap-postgres 0.10.0's own discovery of
- * public.orders, selected INCREMENTAL on id) and the FlexPlugin `tap-postgres` on the real
- * node. Returns the step fields that read database `db`.
+ * public.orders, selected INCREMENTAL on id) and the catalog's FlexPlugin `tap-postgres`, on
+ * the real node. Returns the step fields that read database `db`.
  */
 export async function applyTapPostgres(
   engine: Engine,
@@ -122,22 +122,7 @@ export async function applyTapPostgres(
       metadata: { name: 'orders-catalog' },
       data: { 'catalog.json': catalog },
     },
-    plugin('tap-postgres', {
-      type: 'tap',
-      image: 'localhost/flexcore/tap-postgres:0.10.0',
-      command: ['tap-postgres'],
-      args: ['--catalog', '/catalog/catalog.json'],
-      capabilities: ['catalog', 'discover', 'state'],
-      settings: [
-        { name: 'host', required: true },
-        { name: 'port', kind: 'integer' },
-        { name: 'user', required: true },
-        { name: 'password', secret: true, required: true },
-        { name: 'database', required: true },
-        { name: 'filter_schemas', kind: 'array' },
-      ],
-      defaults: { ...ON_REAL_NODE },
-    }),
+    catalogPlugin('tap-postgres', { ...ON_REAL_NODE }),
   );
   return {
     plugin: 'tap-postgres',
