@@ -68,7 +68,7 @@ describe('real node harness', function () {
       { cwd: REPO_ROOT, env: { ...process.env, PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise((r) => child.once('exit', r));
     expect(out).to.contain('PrerequisiteError');
     for (const cmd of ['containerd', 'ctr', 'runc', 'iptables'])
