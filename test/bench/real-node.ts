@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { Manager } from '../../controller/manager.js';
@@ -40,12 +41,6 @@ const CATALOG = join(import.meta.dirname, '../../hack/demo/orders-catalog.json')
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-
-async function phaseOf(plane: ControlPlane, pod: string): Promise<string> {
-  return (
-    await plane.kubectl(['-n', NS, 'get', 'pod', pod, '-o', 'jsonpath={.status.phase}']).catch(() => '')
-  ).trim();
-}
 
 /** Creates a bare restricted Pod and times it to `until`; deletes it after. */
 async function timePod(
@@ -87,10 +82,12 @@ async function timePod(
       ],
     },
   };
+  // Through the API client, polled every 20 ms: a kubectl process per poll would add ~60 ms.
+  const core = plane.kubeConfig().makeApiClient(CoreV1Api);
   const t0 = Date.now();
-  await plane.kubectl(['apply', '-f', '-'], JSON.stringify(pod));
+  await core.createNamespacedPod({ namespace: NS, body: pod as V1Pod });
   for (;;) {
-    const phase = await phaseOf(plane, name);
+    const phase = (await core.readNamespacedPod({ name, namespace: NS })).status?.phase;
     if (phase === until) break;
     if (phase === 'Failed') throw new Error(`pod ${name} failed`);
     if (Date.now() - t0 > 120_000) throw new Error(`pod ${name} not ${until} after 120 s`);
@@ -228,6 +225,12 @@ async function flexcoreRun(plane: ControlPlane, run: number, outDir: string): Pr
   }
   const took = Date.now() - t0;
   const file = join(outDir, 'public-orders.jsonl');
+  if (!existsSync(file)) {
+    const st = await plane.kubectl([...ns, 'get', 'flexpipeline', 'bench', '-o', 'jsonpath={.status.lastRun}']);
+    const pod = (JSON.parse(st) as { steps: { pod: string }[] }).steps[0]!.pod;
+    const logs = await Promise.all(['tap', 'target'].map((c) => plane.kubectl([...ns, 'logs', pod, '-c', c]).catch(String)));
+    throw new Error(`no ${file} after the run (files: ${(await readdir(outDir)).join(', ')}); last run: ${st}\n${logs.join('\n')}`);
+  }
   const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
   if (lines !== ROWS)
     throw new Error(`FlexCore moved ${lines} rows, not ${ROWS} (${(await stat(file)).size} bytes)`);
@@ -289,7 +292,7 @@ async function rowsPhase(plane: ControlPlane): Promise<void> {
                   plugin: 'target-jsonl',
                   config: { destination_path: '/data/out', do_timestamp_file: false },
                   volumes: [
-                    { name: 'out', mountPath: '/out', persistentVolumeClaim: { claimName: 'bench-out' } },
+                    { name: 'out', mountPath: '/data/out', persistentVolumeClaim: { claimName: 'bench-out' } },
                   ],
                 },
               },

@@ -6,12 +6,13 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ControlPlane } from '../../hack/plane/control-plane.js';
 import { PrerequisiteError } from '../../hack/plane/errors.js';
 import { nodeBaseDir } from '../../hack/plane/node/real-node.js';
-import { processesMentioning, mountsUnder } from '../../hack/plane/node/host.js';
+import { killProcessesMentioning, mountsUnder, processesMentioning } from '../../hack/plane/node/host.js';
 import { REPO_ROOT } from './support/async.js';
 import { sharedPlane, stopSharedPlane } from './support/plane.js';
 
@@ -36,6 +37,7 @@ for (;;) {
   if (phase === 'Running') break;
   await new Promise((r) => setTimeout(r, 100));
 }
+console.log('dir ' + plane.dir);
 console.log('running');
 await new Promise(() => undefined);
 `;
@@ -96,8 +98,12 @@ describe('real node harness', function () {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((r) => child.once('exit', r));
+    let childDir = '/nonexistent';
     await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (l) => l === 'running' && resolve());
+      createInterface({ input: child.stdout }).on('line', (l) => {
+        if (l.startsWith('dir ')) childDir = l.slice(4);
+        if (l === 'running') resolve();
+      });
       child.once('exit', (code) =>
         reject(new Error(`the harness child exited ${String(code)} before its Pod ran`)),
       );
@@ -105,6 +111,9 @@ describe('real node harness', function () {
     expect(sleepers()).to.have.length(1);
     child.kill('SIGKILL');
     await exited;
+    // The dead harness's control plane is not the real node's to clean: the test does it.
+    killProcessesMentioning(childDir);
+    await rm(childDir, { recursive: true, force: true });
     // The child's own exit hook never ran: its Pod's process is still there, under a shim.
     expect(sleepers()).to.have.length(1);
 
