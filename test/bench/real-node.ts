@@ -6,9 +6,9 @@
  *   rows  Rows per second of tap-postgres | target-jsonl moving BENCH_ROWS rows (1,000,000)
  *         as a FlexCore step on the real node (trigger → run Succeeded, so Pod start-up and
  *         the controller count against it) and as the same two programs piped in a shell on
- *         this machine (virtualenvs in the cache, same versions), alternated, BENCH_RUNS each
- *         (3). The limit is the shell pipe measured in the same run; the goal is an overhead
- *         under 5 %.
+ *         this machine (virtualenvs in the cache, same versions, same Python build: Debian's),
+ *         alternated, BENCH_RUNS each (3). The limit is the shell pipe measured in the same run;
+ *         the goal is an overhead under 5 %.
  *
  *   node --import tsx test/bench/real-node.ts     (BENCH_PHASES=pods,rows to pick; needs root)
  */
@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { Manager } from '../../controller/manager.js';
@@ -147,7 +147,7 @@ function hostVenvs(): { tap: string; target: string } {
     const bin = join(base, name, 'bin', name);
     if (!existsSync(bin)) {
       console.log(`installing ${pkg} into ${join(base, name)} (once)`);
-      execFileSync('python3', ['-m', 'venv', join(base, name)], { stdio: 'inherit' });
+      execFileSync(BASE_PYTHON, ['-m', 'venv', join(base, name)], { stdio: 'inherit' });
       execFileSync(join(base, name, 'bin', 'pip'), ['install', '--quiet', pkg], { stdio: 'inherit' });
     }
     return bin;
@@ -196,10 +196,16 @@ async function shellRun(
 
 async function flexcoreRun(plane: ControlPlane, run: number, outDir: string): Promise<number> {
   const ns = ['-n', NS];
+  // Polled through the API client: a kubectl process every poll would take CPU from the step.
+  const api = plane.kubeConfig().makeApiClient(CustomObjectsApi);
   const status = async (): Promise<{ phase?: string; id?: string; current: boolean }> => {
-    const p = JSON.parse(await plane.kubectl([...ns, 'get', 'flexpipeline', 'bench', '-o', 'json'])) as {
-      status?: { currentRun?: unknown; lastRun?: { id?: string; phase?: string } };
-    };
+    const p = (await api.getNamespacedCustomObject({
+      group: 'flexcore.io',
+      version: 'v1alpha1',
+      namespace: NS,
+      plural: 'flexpipelines',
+      name: 'bench',
+    })) as { status?: { currentRun?: unknown; lastRun?: { id?: string; phase?: string } } };
     return { ...p.status?.lastRun, current: p.status?.currentRun !== undefined };
   };
   // The run the new spec started (the first, not counted) must be over first.
@@ -221,15 +227,26 @@ async function flexcoreRun(plane: ControlPlane, run: number, outDir: string): Pr
       if (s.phase !== 'Succeeded') throw new Error(`the FlexCore run ended ${s.phase}`);
       break;
     }
-    await sleep(100);
+    await sleep(250);
   }
   const took = Date.now() - t0;
   const file = join(outDir, 'public-orders.jsonl');
   if (!existsSync(file)) {
-    const st = await plane.kubectl([...ns, 'get', 'flexpipeline', 'bench', '-o', 'jsonpath={.status.lastRun}']);
+    const st = await plane.kubectl([
+      ...ns,
+      'get',
+      'flexpipeline',
+      'bench',
+      '-o',
+      'jsonpath={.status.lastRun}',
+    ]);
     const pod = (JSON.parse(st) as { steps: { pod: string }[] }).steps[0]!.pod;
-    const logs = await Promise.all(['tap', 'target'].map((c) => plane.kubectl([...ns, 'logs', pod, '-c', c]).catch(String)));
-    throw new Error(`no ${file} after the run (files: ${(await readdir(outDir)).join(', ')}); last run: ${st}\n${logs.join('\n')}`);
+    const logs = await Promise.all(
+      ['tap', 'target'].map((c) => plane.kubectl([...ns, 'logs', pod, '-c', c]).catch(String)),
+    );
+    throw new Error(
+      `no ${file} after the run (files: ${(await readdir(outDir)).join(', ')}); last run: ${st}\n${logs.join('\n')}`,
+    );
   }
   const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
   if (lines !== ROWS)
@@ -292,7 +309,11 @@ async function rowsPhase(plane: ControlPlane): Promise<void> {
                   plugin: 'target-jsonl',
                   config: { destination_path: '/data/out', do_timestamp_file: false },
                   volumes: [
-                    { name: 'out', mountPath: '/data/out', persistentVolumeClaim: { claimName: 'bench-out' } },
+                    {
+                      name: 'out',
+                      mountPath: '/data/out',
+                      persistentVolumeClaim: { claimName: 'bench-out' },
+                    },
                   ],
                 },
               },
