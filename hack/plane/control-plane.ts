@@ -20,6 +20,7 @@ import { Components, readiness, type RestartOptions } from './components.js';
 import { createLogsCrd, KWOK_LOGS_CONFIG, PodLogs } from './pod-logs.js';
 import { waitUntilReady, type ManagedProcess } from './process.js';
 import { ensureTools } from './tools.js';
+import { isSchedulable } from './node-ready.js';
 import { addNodeAddress } from './node/host.js';
 import { checkHostTools } from './node/prerequisites.js';
 import { NODE_NETWORK, RealNode } from './node/real-node.js';
@@ -199,13 +200,7 @@ export class ControlPlane {
     // Schedulable once kwok reports Ready and the node-lifecycle controller lifts the not-ready taint.
     await waitUntilReady(
       kwok,
-      async () => {
-        const node = await core.readNode({ name: FAKE_NODE });
-        const ready =
-          node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-        const tainted = (node.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/'));
-        return ready && !tainted;
-      },
+      async () => isSchedulable(await core.readNode({ name: FAKE_NODE })),
       60_000,
       250,
     );

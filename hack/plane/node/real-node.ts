@@ -7,7 +7,7 @@
  * cache so a run that crashed is cleaned up by the next one. containerd's root (images and
  * layers) is kept between runs; its state, the kubelet's directory and the CNI state are not.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -16,6 +16,7 @@ import { Components, readiness } from '../components.js';
 import { writeKubeconfig } from '../kubeconfig.js';
 import { issueLeaf, type Pki } from '../pki.js';
 import { waitUntilReady } from '../process.js';
+import { isSchedulable } from '../node-ready.js';
 import {
   addNodeAddress,
   host,
@@ -79,6 +80,7 @@ function pathsUnder(base: string, tools: HostTools): NodePaths {
 export class RealNode {
   private constructor(
     private readonly components: Components,
+    private readonly binDir: string,
     private readonly tools: HostTools,
     private readonly paths: NodePaths,
     private readonly base: string,
@@ -107,13 +109,13 @@ export class RealNode {
       join(paths.containerdRoot, 'flexcore-imported'),
       ctx.log,
     );
-    const node = new RealNode(components, tools, paths, base, ctx, unlock, images);
+    const node = new RealNode(components, binDir, tools, paths, base, ctx, unlock, images);
     try {
       await node.cleanLeftovers();
       await addNodeAddress();
       await node.startContainerd();
       await images.ensure(['pause']);
-      await node.startKubelet(binDir);
+      await node.startKubelet();
       await node.startKubeProxy();
       await node.waitReady();
       return node;
@@ -181,7 +183,7 @@ export class RealNode {
     // containerd, the kubelet, kube-proxy and the shims of a run that died all name the base
     // directory on their command lines (configs live under it).
     killProcessesMentioning(this.base);
-    await hostQuiet(join(await ensureNodeTools(), 'kube-proxy'), ['--cleanup']);
+    await hostQuiet(join(this.binDir, 'kube-proxy'), ['--cleanup']);
     await removeKubeletChains();
     await removeBridge();
     await unmountUnder([this.paths.kubeletRoot, join(this.base, 'run'), this.paths.containerdRoot]);
@@ -224,7 +226,7 @@ export class RealNode {
     }
   }
 
-  private async startKubelet(binDir: string): Promise<void> {
+  private async startKubelet(): Promise<void> {
     const dir = join(this.ctx.planeDir, 'kubelet');
     await mkdir(dir, { recursive: true });
     const ip = NODE_NETWORK.nodeIp;
@@ -264,7 +266,12 @@ export class RealNode {
       '--v=1',
     ];
     const healthy = async (): Promise<boolean> => (await fetch(`http://${ip}:10248/healthz`)).ok;
-    await this.components.start('kubelet', args, readiness(healthy, 60_000, 250), join(binDir, 'kubelet'));
+    await this.components.start(
+      'kubelet',
+      args,
+      readiness(healthy, 60_000, 250),
+      join(this.binDir, 'kubelet'),
+    );
   }
 
   /**
@@ -321,29 +328,10 @@ export class RealNode {
     const kubelet = this.components.get('kubelet')!;
     await waitUntilReady(
       kubelet,
-      async () => {
-        const node = await core.readNode({ name: this.name });
-        const ready =
-          node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-        const notReadyTaint = (node.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/'));
-        return ready && !notReadyTaint;
-      },
+      async () => isSchedulable(await core.readNode({ name: this.name })),
       90_000,
       250,
     );
     this.ctx.log(`real node: ${this.name} is Ready`);
-  }
-
-  /**
-   * Where the kubelet keeps emptyDir `volume` of the Pod with `podUid` on this machine: what a
-   * step wrote stays readable there until the Pod is deleted.
-   */
-  emptyDirPath(podUid: string, volume: string): string {
-    return join(this.paths.kubeletRoot, 'pods', podUid, 'volumes', 'kubernetes.io~empty-dir', volume);
-  }
-
-  /** The component logs of the node, for test diagnostics. */
-  async readLog(name: 'containerd' | 'kubelet' | 'kube-proxy'): Promise<string> {
-    return readFile(join(this.ctx.planeDir, `${name}.log`), 'utf8');
   }
 }
