@@ -26,6 +26,7 @@ import { PipelineActions } from './pipeline/actions.js';
 import { HistoryCache } from './pipeline/history-cache.js';
 import { LABELS, MANAGED_SELECTOR } from './pipeline/labels.js';
 import { pipelineStream } from './pipeline/naming.js';
+import { usesPlugin } from './pipeline/plugin-use.js';
 import { slimPod } from './pipeline/slim-pod.js';
 import { PodIndex } from './pipeline/pod-index.js';
 import { PipelineReconciler } from './pipeline/reconciler.js';
@@ -38,6 +39,8 @@ import { storeMetrics } from './store/metrics.js';
 import { migrate } from './store/migrate.js';
 import { ReadModels } from './store/read-models.js';
 import { StoreHealth } from './store-health.js';
+import type { ControllerStatusBody } from './server/schemas.js';
+import { version } from './version.js';
 
 export interface ManagerOptions {
   readonly kubeConfig: KubeConfig;
@@ -250,7 +253,7 @@ export class Manager {
       .onDelete((o) => this.histories.forget(pipelineStream(o.metadata.uid)));
     const pluginChanged = (o: PluginObject): void => {
       if (this.leads(keyOf(o.metadata))) this.pluginController.enqueue(keyOf(o.metadata));
-      for (const p of this.pipelines.list()) if (this.uses(p, o)) enqueue(p);
+      for (const p of this.pipelines.list()) if (usesPlugin(p, o)) enqueue(p);
     };
     this.plugins
       .onAdd(pluginChanged)
@@ -278,13 +281,6 @@ export class Manager {
       });
   }
 
-  private uses(p: Readonly<PipelineObject>, plugin: Readonly<PluginObject>): boolean {
-    if (p.metadata.namespace !== plugin.metadata.namespace) return false;
-    return p.spec.steps.some(
-      (s) => s.plugin === plugin.metadata.name || s.target?.plugin === plugin.metadata.name,
-    );
-  }
-
   /**
    * Ready: every informer synced and the event store reachable. A standby is ready too: it
    * serves the API and takes over at once. Details say what this replica leads.
@@ -299,6 +295,28 @@ export class Manager {
       ready: checks.informers && checks.eventStore,
       checks,
       details: { leadership: this.leadership.details() },
+    };
+  }
+
+  /** This replica as the status API's GET /status shows it (less the API's own settings). */
+  controllerStatus(): Omit<ControllerStatusBody, 'apiAuth'> {
+    const details = this.leadership.details();
+    const scopes = this.leadership.scopes();
+    const redis = details.redis;
+    return {
+      version: version(),
+      identity: this.leadership.identity,
+      role: scopes.some((s) => s.leading) ? 'leader' : 'standby',
+      election: details,
+      scopes: scopes.map((s) => ({ scope: s.scope, bucket: s.bucket, leading: s.leading, leader: s.holder })),
+      queue: { pipelines: this.pipelineController.depth(), plugins: this.pluginController.depth() },
+      informers: {
+        pipelines: this.pipelines.hasSynced(),
+        plugins: this.plugins.hasSynced(),
+        pods: this.pods.hasSynced(),
+      },
+      eventStore: this.storeHealth.available ? 'up' : 'down',
+      redis: redis === 'up' || redis === 'degraded' ? redis : 'off',
     };
   }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { createLogger } from '../controller/log.js';
 import { Manager } from '../controller/manager.js';
-import { startHealthServer, type HealthServer } from '../controller/server/health-server.js';
+import { startHttpServer, type HttpServer } from '../controller/server/http-server.js';
 import { createPool, storeConfigFromEnv } from '../controller/store/connection.js';
 import { startEmbeddedStore } from '../controller/store/embedded-postgres.js';
 import { join } from 'node:path';
@@ -116,7 +116,7 @@ async function realNodeAvailable(): Promise<boolean> {
   }
 }
 
-async function main(): Promise<HealthServer> {
+async function main(): Promise<HttpServer> {
   const realNode = await realNodeAvailable();
   const plane = await ControlPlane.start({ log: say, realNode });
   cleanups.unshift(() => plane.stop());
@@ -127,12 +127,12 @@ async function main(): Promise<HealthServer> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'text' });
   const manager = await Manager.start({ kubeConfig: plane.kubeConfig(), pool, logger });
   cleanups.unshift(() => manager.stop());
-  const server = await startHealthServer(
-    manager,
-    manager.registry,
-    Number(process.env.FLEXCORE_PORT ?? 0),
-    '127.0.0.1',
-  );
+  const server = await startHttpServer({
+    readiness: manager,
+    registry: manager.registry,
+    port: Number(process.env.FLEXCORE_PORT ?? 0),
+    host: '127.0.0.1',
+  });
   cleanups.unshift(() => server.close());
   say(`controller serving http://127.0.0.1:${server.port}/healthz, /readyz and /metrics`);
   say(`creating namespace ${NAMESPACE} (Pod Security: restricted)`);

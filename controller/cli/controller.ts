@@ -13,10 +13,17 @@ import { Failpoints } from '../failpoints.js';
 import { ElectedLeadership } from '../leadership/elected-leadership.js';
 import { electionConfig, flagsAsEnv, type ElectionConfig } from '../leadership/election-config.js';
 import { SingleReplicaLeadership, type Leadership } from '../leadership/leadership.js';
+import { ElectionConfigError } from '../leadership/errors.js';
 import { RedisLink } from '../leadership/redis-link.js';
 import { createLogger, type Logger } from '../log.js';
 import { Manager } from '../manager.js';
-import { startHealthServer } from '../server/health-server.js';
+import { ApiQueries } from '../store/api-queries.js';
+import { apiMetrics } from '../server/api-metrics.js';
+import type { ApiAuth } from '../server/auth/access.js';
+import { KubernetesAuth } from '../server/auth/kubernetes-auth.js';
+import { noAuth } from '../server/auth/no-auth.js';
+import { startHttpServer } from '../server/http-server.js';
+import { statusApi } from '../server/status-api.js';
 import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
 import { ReadModels } from '../store/read-models.js';
@@ -35,10 +42,16 @@ Leader election (flags win over the environment):
   REDIS_URL                             redis:// or rediss://user:password@host:port: fast hand-off,
                                         membership, published holders (Leases alone when unset)
 
+Status API (every replica, under /api/v1 on FLEXCORE_PORT):
+  --api-auth kubernetes|none            FLEXCORE_API_AUTH: bearer tokens checked with TokenReview and
+                                        SubjectAccessReview (kubernetes), or no checks at all (none:
+                                        a controller on your own machine only)
+  FLEXCORE_API_POOL_SIZE                PostgreSQL connections the API may use, apart from the engine's (5)
+
 Environment:
   KUBECONFIG            kubeconfig file (in-cluster service account when unset)
   DATABASE_URL          PostgreSQL URL (an embedded PostgreSQL in the state directory when unset)
-  FLEXCORE_PORT         port of /healthz, /readyz and /metrics (8080)
+  FLEXCORE_PORT         port of /healthz, /readyz, /metrics and the status API (8080)
   FLEXCORE_WORKERS      concurrent pipeline reconciles (8)
   FLEXCORE_KUBE_QPS     Kubernetes API requests per second (50), FLEXCORE_KUBE_BURST (100)
   WATCH_NAMESPACE       watch one namespace only (all when unset)
@@ -53,6 +66,14 @@ function intEnv(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
+}
+
+function apiAuthFrom(raw: string | undefined): ApiAuth['mode'] {
+  const mode = raw === undefined || raw === '' ? 'kubernetes' : raw;
+  if (mode !== 'kubernetes' && mode !== 'none') {
+    throw new ElectionConfigError(`--api-auth (FLEXCORE_API_AUTH) must be kubernetes or none, got "${raw}"`);
+  }
+  return mode;
 }
 
 function kubeConfig(): KubeConfig {
@@ -90,6 +111,42 @@ function leadershipFor(
   });
 }
 
+/** The status API of this replica: its own pool (API load never starves the engine), the chosen authorization. */
+function statusApiFor(
+  manager: Manager,
+  pool: pg.Pool,
+  mode: ApiAuth['mode'],
+  kc: KubeConfig,
+  registry: Registry,
+  logger: Logger,
+): ReturnType<typeof statusApi> {
+  const metrics = apiMetrics(registry);
+  const auth: ApiAuth =
+    mode === 'none'
+      ? noAuth
+      : new KubernetesAuth(new KubeClient(kc, { qps: 100, burst: 200, timeoutMs: 10_000 }), {
+          onDecision: (kind, cached, result) =>
+            metrics.authDecisions.inc({ kind, cached: String(cached), result }),
+        });
+  if (auth.mode === 'none') {
+    logger.warn(
+      'status API authorization is OFF (--api-auth=none): anyone who reaches the port can read every pipeline and run commands; use it only on your own machine',
+    );
+  }
+  return statusApi({
+    context: {
+      pipelines: manager.pipelines,
+      plugins: manager.plugins,
+      queries: new ApiQueries(pool),
+      status: () => ({ ...manager.controllerStatus(), apiAuth: auth.mode }),
+    },
+    auth,
+    logger: logger.child({ component: 'api' }),
+    metrics,
+    validateResponses: process.env.FLEXCORE_API_VALIDATE_RESPONSES === 'true',
+  });
+}
+
 export async function runController(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
@@ -97,9 +154,12 @@ export async function runController(args: string[]): Promise<number> {
   }
   let election: ElectionConfig;
   let startGraceMs: number;
+  let apiAuthMode: ApiAuth['mode'];
   try {
-    election = electionConfig({ ...process.env, ...flagsAsEnv(args) });
+    const env = { ...process.env, ...flagsAsEnv(args, { 'api-auth': 'FLEXCORE_API_AUTH' }) };
+    election = electionConfig(env);
     startGraceMs = parseDuration(process.env.FLEXCORE_START_GRACE || '2m', 'FLEXCORE_START_GRACE');
+    apiAuthMode = apiAuthFrom(env.FLEXCORE_API_AUTH);
   } catch (err) {
     if (!['ElectionConfigError', 'DurationError'].includes((err as Error).name)) throw err;
     process.stderr.write(`flexcore controller: ${(err as Error).message}\n`);
@@ -140,9 +200,22 @@ export async function runController(args: string[]): Promise<number> {
       startGraceMs,
     });
     cleanups.unshift(() => manager.stop());
-    const server = await startHealthServer(manager, manager.registry, intEnv('FLEXCORE_PORT', 8080));
+    const apiPool = createPool(
+      { ...config, url, poolSize: intEnv('FLEXCORE_API_POOL_SIZE', 5) || 1 },
+      (err) => logger.warn('status API database connection lost', { error: err.message }),
+      { statementTimeoutMs: 10_000, applicationName: 'flexcore-api' },
+    );
+    cleanups.unshift(() => apiPool.end());
+    const api = statusApiFor(manager, apiPool, apiAuthMode, kc, registry, logger);
+    const server = await startHttpServer({
+      readiness: manager,
+      registry: manager.registry,
+      port: intEnv('FLEXCORE_PORT', 8080),
+      api,
+    });
     cleanups.unshift(() => server.close());
     logger.info('serving /healthz, /readyz and /metrics', { port: server.port });
+    logger.info('serving the status API', { path: '/api/v1', auth: apiAuthMode, port: server.port });
     await stopped;
     logger.info('stopping');
     return 0;

@@ -33,13 +33,17 @@ export const ELECTION_FLAGS: Record<string, string> = {
   buckets: 'FLEXCORE_BUCKETS',
 };
 
-/** `--name=value` and `--name value` flags among `args`, as the env variables they override. */
-export function flagsAsEnv(args: readonly string[]): Record<string, string> {
+/** `--name=value` and `--name value` flags among `args` (election flags and `otherFlags`), as the env variables they override. */
+export function flagsAsEnv(
+  args: readonly string[],
+  otherFlags: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
+  const flags = { ...ELECTION_FLAGS, ...otherFlags };
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]!);
     if (!m) throw new ElectionConfigError(`unexpected argument "${args[i]}"`);
-    const env = ELECTION_FLAGS[m[1]!];
+    const env = flags[m[1]!];
     if (!env) throw new ElectionConfigError(`unknown flag --${m[1]}`);
     let value = m[2];
     if (value === undefined) {

@@ -10,6 +10,8 @@ export const LABELS = {
   step: 'flexcore.io/step',
   attempt: 'flexcore.io/attempt',
   plugin: 'flexcore.io/plugin',
+  /** On a FlexPipeline created by the API's execute command: a one-off run, deleted after a TTL. */
+  adHoc: 'flexcore.io/ad-hoc',
 } as const;
 
 export const ANNOTATIONS = {

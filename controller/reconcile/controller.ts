@@ -65,6 +65,11 @@ export class Controller {
     this.log.info('stopped workers');
   }
 
+  /** Keys waiting for a worker (the status API's queue depth). */
+  depth(): number {
+    return this.queue.len();
+  }
+
   /** Asks for a reconcile of `key` (de-duplicated by the queue). */
   enqueue(key: string): void {
     this.queue.add(key);

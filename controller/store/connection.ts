@@ -40,7 +40,11 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv): StoreConfig {
 }
 
 /** A pg pool for `url`. Idle-client errors (server restarts) are reported, never thrown. */
-export function createPool(config: StoreConfig & { url: string }, onError?: (err: Error) => void): pg.Pool {
+export function createPool(
+  config: StoreConfig & { url: string },
+  onError?: (err: Error) => void,
+  extra: { statementTimeoutMs?: number; applicationName?: string } = {},
+): pg.Pool {
   let ssl: pg.PoolConfig['ssl'];
   if (config.tls !== 'disable') {
     let ca: string | undefined;
@@ -65,7 +69,8 @@ export function createPool(config: StoreConfig & { url: string }, onError?: (err
     // frozen replica, mid-transaction) would hold its fence's lock and keep a new leader from
     // raising it: the server ends it after this long.
     idle_in_transaction_session_timeout: 10_000,
-    application_name: 'flexcore',
+    application_name: extra.applicationName ?? 'flexcore',
+    ...(extra.statementTimeoutMs !== undefined && { statement_timeout: extra.statementTimeoutMs }),
   });
   pool.on('error', (err) => onError?.(err));
   return pool;

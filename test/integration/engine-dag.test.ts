@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineStream } from '../../controller/pipeline/naming.js';
-import { startHealthServer } from '../../controller/server/health-server.js';
+import { startHttpServer } from '../../controller/server/http-server.js';
 import { eventually, startEngine, type Engine } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 
@@ -72,7 +72,12 @@ describe('engine: a DAG run', function () {
   });
 
   it('serves /healthz, /readyz and /metrics with controller-runtime names', async () => {
-    const server = await startHealthServer(engine.manager, engine.manager.registry, 0, '127.0.0.1');
+    const server = await startHttpServer({
+      readiness: engine.manager,
+      registry: engine.manager.registry,
+      port: 0,
+      host: '127.0.0.1',
+    });
     try {
       const base = `http://127.0.0.1:${server.port}`;
       expect((await fetch(`${base}/healthz`)).status).to.equal(200);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineStream } from '../../controller/pipeline/naming.js';
-import { startHealthServer, type HealthServer } from '../../controller/server/health-server.js';
+import { startHttpServer, type HttpServer } from '../../controller/server/http-server.js';
 import { eventually, startEngine, type Engine } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 import { sharedPostgres } from './support/store.js';
@@ -11,10 +11,15 @@ type Pipeline = { metadata: { uid: string }; status?: FlexPipelineStatus };
 describe('engine: PostgreSQL stopped for 30 s mid-run', function () {
   this.timeout(180_000);
   let engine: Engine;
-  let server: HealthServer;
+  let server: HttpServer;
   before(async () => {
     engine = await startEngine({ prefix: 'outage' });
-    server = await startHealthServer(engine.manager, engine.manager.registry, 0, '127.0.0.1');
+    server = await startHttpServer({
+      readiness: engine.manager,
+      registry: engine.manager.registry,
+      port: 0,
+      host: '127.0.0.1',
+    });
     await engine.apply(plugin('work'));
   });
   after(async () => {

@@ -1,0 +1,217 @@
+/**
+ * Mounts declared routes on an express router: parses and validates path, query and body with
+ * the route's zod schemas (400 naming the parameter), authenticates and authorizes (401, 403
+ * naming the permission), runs the handler and turns every failure into a problem document —
+ * a store outage into 503 with Retry-After. Handlers stay thin: they never see bad input.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+import { isUnavailable } from '../store/errors.js';
+import { describeAccess, type ApiAuth, type Caller } from './auth/access.js';
+import {
+  ApiProblem,
+  PROBLEM_CONTENT_TYPE,
+  badRequest,
+  storeUnavailable,
+  type InvalidParam,
+} from './problem.js';
+import type { Route } from './route.js';
+
+export interface RouterOptions {
+  readonly auth: ApiAuth;
+  readonly logger: Logger;
+  /** Largest request body accepted, in bytes (64 KiB). */
+  readonly bodyLimitBytes?: number;
+  /** Check every JSON response against its schema (tests): a mismatch answers 500. */
+  readonly validateResponses?: boolean;
+  /** Called once per request with the route's operation id and the status sent. */
+  readonly onResponse?: (operationId: string, status: number, seconds: number) => void;
+}
+
+/** `{namespace}` → `:namespace` (express's form). */
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+function issues(where: InvalidParam['in'], error: z.ZodError): InvalidParam[] {
+  return error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      return { in: where, name: i.keys.join(', '), reason: `unknown ${where} parameter` };
+    }
+    return { in: where, name: i.path.map(String).join('.') || '(body)', reason: i.message };
+  });
+}
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: InvalidParam['in']): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw badRequest(issues(where, result.error));
+  return result.data;
+}
+
+/** Writes `problem` unless the response has started already (a stream): then it is just ended. */
+export function sendProblem(res: Response, problem: ApiProblem, instance?: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(problem.status).set(problem.headers).type(PROBLEM_CONTENT_TYPE);
+  res.send(JSON.stringify(problem.document(instance)));
+}
+
+/** The ApiProblem for anything a handler threw; unexpected errors are logged (never their data). */
+export function toProblem(err: unknown, logger: Logger, operationId: string): ApiProblem {
+  if (err instanceof ApiProblem || (err as Error | undefined)?.name === 'ApiProblem')
+    return err as ApiProblem;
+  if (isUnavailable(err)) return storeUnavailable();
+  logger.error('status API request failed', { operationId, error: (err as Error)?.message });
+  return new ApiProblem(500, 'internal', 'the request failed inside the controller; its log says why');
+}
+
+async function authorize(
+  auth: ApiAuth,
+  req: Request,
+  route: Route,
+  params: unknown,
+  query: unknown,
+): Promise<Caller> {
+  const caller = await auth.authenticate(req.get('authorization'));
+  const needed = route.access!({ params, query });
+  const answers = await Promise.all(needed.map((a) => auth.allowed(caller, a)));
+  const refused = needed.find((_, i) => !answers[i]);
+  if (refused) {
+    throw new ApiProblem(403, 'forbidden', `user "${caller.username}" cannot ${describeAccess(refused)}`, {
+      denied: {
+        verb: refused.verb,
+        resource: `${refused.resource}.flexcore.io`,
+        ...(refused.subresource && { subresource: refused.subresource }),
+        ...(refused.namespace !== undefined && { namespace: refused.namespace }),
+      },
+    });
+  }
+  return caller;
+}
+
+function checkResponse(route: Route, status: number, body: unknown): void {
+  const schema = route.responses[status]?.schema;
+  if (!route.responses[status])
+    throw new Error(`${route.operationId} answered ${status}, not in its contract`);
+  if (!schema) return;
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const i = result.error.issues[0];
+    throw new Error(
+      `${route.operationId} ${status} breaks its schema at ${i?.path.join('.')}: ${i?.message}`,
+    );
+  }
+}
+
+function handler(route: Route, o: RouterOptions) {
+  const contentType = (status: number): string => route.responses[status]?.contentType ?? 'application/json';
+  return async (req: Request, res: Response): Promise<void> => {
+    const started = process.hrtime.bigint();
+    try {
+      const params = parse(route.params, req.params, 'path');
+      const query = parse(route.query, req.query ?? {}, 'query');
+      if (route.body && !req.is('application/json')) {
+        throw new ApiProblem(415, 'unsupported-media-type', 'the request body must be application/json');
+      }
+      const body = parse(route.body, req.body, 'body');
+      const caller = route.access
+        ? await authorize(o.auth, req, route, params, query)
+        : { username: 'system:anonymous', groups: [], extra: {} };
+      const reply = await route.handle({ params, query, body, caller, req, res });
+      if (reply === 'streamed') return;
+      const status = reply.status ?? 200;
+      if ('json' in reply) {
+        if (o.validateResponses) checkResponse(route, status, reply.json);
+        res
+          .status(status)
+          .set(reply.headers ?? {})
+          .type(contentType(status))
+          .send(JSON.stringify(reply.json));
+      } else {
+        res
+          .status(status)
+          .set(reply.headers ?? {})
+          .type(contentType(status))
+          .send(reply.text);
+      }
+    } catch (err) {
+      sendProblem(res, toProblem(err, o.logger, route.operationId), req.originalUrl);
+    } finally {
+      o.onResponse?.(route.operationId, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+}
+
+/**
+ * An express router serving `routes`: bodies are JSON, at most `bodyLimitBytes`; a path that
+ * exists with another method answers 405 with Allow; anything else under the mount point 404.
+ */
+export function apiRouter(routes: readonly Route[], o: RouterOptions): express.Router {
+  const router = express.Router({ strict: false });
+  router.use(express.json({ limit: o.bodyLimitBytes ?? 64 * 1024, type: 'application/json' }));
+  const methodsByPath = new Map<string, string[]>();
+  for (const r of routes) {
+    const path = expressPath(r.path);
+    router[r.method](path, handler(r, o));
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), r.method.toUpperCase()]);
+  }
+  for (const [path, methods] of methodsByPath) {
+    router.all(path, (req, res) => {
+      const allow = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+      sendProblem(
+        res,
+        new ApiProblem(
+          405,
+          'method-not-allowed',
+          `${req.method} is not served here; use ${allow.join(', ')}`,
+          {},
+          {
+            Allow: allow.join(', '),
+          },
+        ),
+        req.originalUrl,
+      );
+    });
+  }
+  router.use((req, res) => {
+    sendProblem(
+      res,
+      new ApiProblem(404, 'not-found', `no such endpoint: ${req.method} ${req.path}`),
+      req.originalUrl,
+    );
+  });
+  // Body parser failures (bad JSON, too large) arrive here.
+  router.use(
+    (
+      err: { status?: number; type?: string; message?: string },
+      req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      if (err.type === 'entity.too.large') {
+        sendProblem(
+          res,
+          new ApiProblem(
+            413,
+            'body-too-large',
+            `the request body is larger than ${o.bodyLimitBytes ?? 65536} bytes`,
+          ),
+          req.originalUrl,
+        );
+      } else if (err.type === 'entity.parse.failed') {
+        sendProblem(
+          res,
+          badRequest([{ in: 'body', name: '(body)', reason: `not valid JSON: ${err.message ?? ''}` }]),
+          req.originalUrl,
+        );
+      } else {
+        sendProblem(res, toProblem(err, o.logger, 'body'), req.originalUrl);
+      }
+    },
+  );
+  return router;
+}

@@ -1,0 +1,136 @@
+/**
+ * Calling the status API of a controller process as a real Kubernetes user: ServiceAccounts
+ * with Roles bound by real RBAC, their tokens from the TokenRequest API, and runs seeded into
+ * the event store through the same append path the engine uses.
+ */
+import { stringify } from 'yaml';
+import { deterministicEventId, type EventStore } from '../../../controller/store/event-store.js';
+import type { ControlPlane } from '../../../hack/plane/control-plane.js';
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+  readonly text: string;
+}
+
+export interface ApiClient {
+  get<T = Record<string, unknown>>(path: string, token?: string): Promise<ApiResponse<T>>;
+  request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    init?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
+}
+
+export function apiClient(port: () => Promise<number>, defaultToken?: string): ApiClient {
+  const request = async <T>(
+    method: string,
+    path: string,
+    init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> => {
+    const token = init.token ?? defaultToken;
+    const res = await fetch(`http://127.0.0.1:${await port()}${path}`, {
+      method,
+      headers: {
+        ...(token && { Authorization: `Bearer ${token}` }),
+        ...(init.body !== undefined && { 'Content-Type': 'application/json' }),
+        ...init.headers,
+      },
+      ...(init.body !== undefined && {
+        body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+      }),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    if (/json/.test(res.headers.get('content-type') ?? '')) body = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: body as T, text };
+  };
+  return {
+    request,
+    get: (path, token) => request('GET', path, { token }),
+  };
+}
+
+export interface RbacRule {
+  readonly resources: string[];
+  readonly verbs: string[];
+}
+
+/**
+ * A ServiceAccount in `namespace` allowed `rules` on flexcore.io resources — in `namespace` only
+ * (a Role), or everywhere (`clusterWide`: a ClusterRole) — and a token for it.
+ */
+export async function serviceAccountToken(
+  plane: ControlPlane,
+  namespace: string,
+  name: string,
+  rules: RbacRule[],
+  clusterWide = false,
+): Promise<string> {
+  const kind = clusterWide ? 'ClusterRole' : 'Role';
+  const roleName = clusterWide ? `${namespace}-${name}` : name;
+  const meta = clusterWide ? { name: roleName } : { name: roleName, namespace };
+  const docs = [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind,
+      metadata: meta,
+      rules: rules.map((r) => ({ apiGroups: ['flexcore.io'], resources: r.resources, verbs: r.verbs })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: `${kind}Binding`,
+      metadata: meta,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: roleName },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+  ];
+  await plane.kubectl(['apply', '-f', '-'], docs.map((d) => stringify(d)).join('---\n'));
+  return (await plane.kubectl(['create', 'token', name, '-n', namespace, '--duration', '1h'])).trim();
+}
+
+export interface SeedRun {
+  readonly runId: string;
+  readonly namespace: string;
+  readonly pipeline: string;
+  readonly trigger: 'Generation' | 'Manual' | 'Schedule';
+  readonly startedAt: Date;
+  /** Unset: still running. */
+  readonly finished?: { phase: 'Succeeded' | 'Failed' | 'Cancelled'; at: Date };
+}
+
+/** Appends RunStarted (and RunFinished) for each run, under a fence of its own. */
+export async function seedRuns(store: EventStore, runs: readonly SeedRun[], concurrency = 8): Promise<void> {
+  const fencing = { fence: 'api-test-seed', token: 1 };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < runs.length) {
+      const r = runs[next++]!;
+      const events = [
+        {
+          id: deterministicEventId(r.runId, 'started'),
+          type: 'RunStarted',
+          data: {
+            runId: r.runId,
+            at: r.startedAt.toISOString(),
+            pipeline: { namespace: r.namespace, name: r.pipeline },
+            trigger: r.trigger,
+          },
+        },
+        ...(r.finished
+          ? [
+              {
+                id: deterministicEventId(r.runId, 'finished'),
+                type: 'RunFinished',
+                data: { runId: r.runId, at: r.finished.at.toISOString(), phase: r.finished.phase },
+              },
+            ]
+          : []),
+      ];
+      await store.append(`seed-${r.runId}`, 'no_stream', events, fencing);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
