@@ -23,6 +23,8 @@ import type { ApiAuth } from '../server/auth/access.js';
 import { KubernetesAuth } from '../server/auth/kubernetes-auth.js';
 import { noAuth } from '../server/auth/no-auth.js';
 import { startHttpServer } from '../server/http-server.js';
+import { DEFAULT_STREAM_SETTINGS } from '../server/api-context.js';
+import { FeedHub } from '../server/stream/feed-hub.js';
 import { statusApi } from '../server/status-api.js';
 import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
@@ -47,6 +49,9 @@ Status API (every replica, under /api/v1 on FLEXCORE_PORT):
                                         SubjectAccessReview (kubernetes), or no checks at all (none:
                                         a controller on your own machine only)
   FLEXCORE_API_POOL_SIZE                PostgreSQL connections the API may use, apart from the engine's (5)
+  FLEXCORE_STREAM_BUFFER_BYTES          unsent bytes a live-stream client may fall behind before it is
+                                        cut off and resumes from its last id (1048576)
+  FLEXCORE_STREAM_HEARTBEAT_MS          comment line on idle streams (15000)
 
 Environment:
   KUBECONFIG            kubeconfig file (in-cluster service account when unset)
@@ -112,14 +117,16 @@ function leadershipFor(
 }
 
 /** The status API of this replica: its own pool (API load never starves the engine), the chosen authorization. */
-function statusApiFor(
-  manager: Manager,
-  pool: pg.Pool,
-  mode: ApiAuth['mode'],
-  kc: KubeConfig,
-  registry: Registry,
-  logger: Logger,
-): ReturnType<typeof statusApi> {
+function statusApiFor(o: {
+  manager: Manager;
+  queries: ApiQueries;
+  hub: FeedHub;
+  mode: ApiAuth['mode'];
+  kc: KubeConfig;
+  registry: Registry;
+  logger: Logger;
+}): ReturnType<typeof statusApi> {
+  const { manager, mode, kc, registry, logger } = o;
   const metrics = apiMetrics(registry);
   const auth: ApiAuth =
     mode === 'none'
@@ -137,8 +144,25 @@ function statusApiFor(
     context: {
       pipelines: manager.pipelines,
       plugins: manager.plugins,
-      queries: new ApiQueries(pool),
+      queries: o.queries,
       status: () => ({ ...manager.controllerStatus(), apiAuth: auth.mode }),
+      hub: o.hub,
+      stream: {
+        maxBufferedBytes: Math.max(
+          4096,
+          intEnv('FLEXCORE_STREAM_BUFFER_BYTES', DEFAULT_STREAM_SETTINGS.maxBufferedBytes),
+        ),
+        heartbeatMs: Math.max(
+          100,
+          intEnv('FLEXCORE_STREAM_HEARTBEAT_MS', DEFAULT_STREAM_SETTINGS.heartbeatMs),
+        ),
+        recheckMs: DEFAULT_STREAM_SETTINGS.recheckMs,
+        onOpen: () => metrics.streamClients.inc(),
+        onEnd: (reason) => {
+          metrics.streamClients.dec();
+          metrics.streamsEnded.inc({ reason });
+        },
+      },
     },
     auth,
     logger: logger.child({ component: 'api' }),
@@ -206,7 +230,11 @@ export async function runController(args: string[]): Promise<number> {
       { statementTimeoutMs: 10_000, applicationName: 'flexcore-api' },
     );
     cleanups.unshift(() => apiPool.end());
-    const api = statusApiFor(manager, apiPool, apiAuthMode, kc, registry, logger);
+    const queries = new ApiQueries(apiPool);
+    const hub = new FeedHub(queries, { listenUrl: url, logger: logger.child({ component: 'api' }) });
+    hub.start();
+    cleanups.unshift(() => hub.stop());
+    const api = statusApiFor({ manager, queries, hub, mode: apiAuthMode, kc, registry, logger });
     const server = await startHttpServer({
       readiness: manager,
       registry: manager.registry,

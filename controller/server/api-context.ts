@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Cache, PipelineObject, PluginObject } from '../objects.js';
 import type { ApiQueries } from '../store/api-queries.js';
 import type { ControllerStatus } from './schemas.js';
+import type { FeedHub } from './stream/feed-hub.js';
 
 export interface ApiContext {
   readonly pipelines: Cache<PipelineObject>;
@@ -10,4 +11,24 @@ export interface ApiContext {
   readonly queries: ApiQueries;
   /** This replica's status (GET /status). */
   readonly status: () => z.infer<typeof ControllerStatus>;
+  /** The live stream's reader of the feed (GET /stream); without it the stream answers 503. */
+  readonly hub?: FeedHub;
+  readonly stream?: StreamSettings;
 }
+
+export interface StreamSettings {
+  /** Unsent bytes a client may fall behind by before it is cut off (1 MiB). */
+  readonly maxBufferedBytes: number;
+  /** A comment line this often keeps proxies from closing an idle stream (15 s). */
+  readonly heartbeatMs: number;
+  /** How often a stream's permission is checked again (60 s). */
+  readonly recheckMs: number;
+  readonly onOpen?: () => void;
+  readonly onEnd?: (reason: string) => void;
+}
+
+export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
+  maxBufferedBytes: 1024 * 1024,
+  heartbeatMs: 15_000,
+  recheckMs: 60_000,
+};

@@ -1,9 +1,11 @@
 /** Requests to the status API by operation and status code, and their latency. */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ApiMetrics {
   observe(operation: string, code: number, seconds: number): void;
   readonly authDecisions: Counter<'kind' | 'cached' | 'result'>;
+  readonly streamClients: Gauge;
+  readonly streamsEnded: Counter<'reason'>;
 }
 
 export function apiMetrics(registry: Registry): ApiMetrics {
@@ -26,7 +28,20 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     labelNames: ['kind', 'cached', 'result'],
     registers: [registry],
   });
+  const streamClients = new Gauge({
+    name: 'flexcore_api_stream_clients',
+    help: 'Live stream (server-sent events) clients connected to this replica.',
+    registers: [registry],
+  });
+  const streamsEnded = new Counter({
+    name: 'flexcore_api_streams_ended_total',
+    help: 'Live streams ended, by reason (closed by the client, too slow, forbidden, shutdown).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   return {
+    streamClients,
+    streamsEnded,
     observe(operation, code, seconds) {
       requests.inc({ operation, code: String(code) });
       duration.observe({ operation }, seconds);

@@ -23,6 +23,8 @@ export interface HandlerInput<P, Q, B> {
   readonly query: Q;
   readonly body: B;
   readonly caller: Caller;
+  /** Authenticates and authorizes the request again (a long stream asks now and then): false once refused. */
+  readonly recheck: () => Promise<boolean>;
   readonly req: Request;
   readonly res: Response;
 }

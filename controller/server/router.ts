@@ -121,7 +121,17 @@ function handler(route: Route, o: RouterOptions) {
       const caller = route.access
         ? await authorize(o.auth, req, route, params, query)
         : { username: 'system:anonymous', groups: [], extra: {} };
-      const reply = await route.handle({ params, query, body, caller, req, res });
+      const recheck = async (): Promise<boolean> => {
+        if (!route.access) return true;
+        try {
+          await authorize(o.auth, req, route, params, query);
+          return true;
+        } catch (err) {
+          if (err instanceof ApiProblem && (err.status === 401 || err.status === 403)) return false;
+          throw err;
+        }
+      };
+      const reply = await route.handle({ params, query, body, caller, recheck, req, res });
       if (reply === 'streamed') return;
       const status = reply.status ?? 200;
       if ('json' in reply) {

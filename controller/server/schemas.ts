@@ -133,6 +133,8 @@ export const FeedQuery = z.strictObject({
 });
 export type FeedQuery = z.output<typeof FeedQuery>;
 
+export const StreamQuery = FeedQuery.omit({ limit: true });
+
 // ---- responses ----------------------------------------------------------------------------
 
 export const Problem = z

@@ -17,6 +17,7 @@ import { logRoutes } from './routes/logs.js';
 import { pluginRoutes } from './routes/plugins.js';
 import { runRoutes } from './routes/runs.js';
 import { singerStateRoutes } from './routes/singer-state.js';
+import { streamRoutes } from './routes/stream.js';
 import { statusRoutes } from './routes/status.js';
 
 export const API_BASE = '/api/v1';
@@ -40,6 +41,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...logRoutes(ctx),
     ...singerStateRoutes(ctx),
     ...eventRoutes(ctx),
+    ...streamRoutes(ctx),
   ];
 }
 

@@ -3,7 +3,7 @@
  * unnamed, so PostgreSQL plans each with its values: an unused optional filter folds away and
  * the page comes out of the index that fits (test/integration/api-explain.test.ts holds that).
  */
-import { formatCursor, type FeedCursor } from './cursor.js';
+import { FEED_START, formatCursor, type FeedCursor } from './cursor.js';
 import { classify } from './errors.js';
 import { sql, type Queryable } from './sql.js';
 
@@ -74,7 +74,9 @@ export interface FeedFilter {
 }
 
 export interface FeedItem {
+  /** `txId.position`: the opaque cursor clients see. */
   readonly cursor: string;
+  readonly txId: string;
   readonly position: number;
   readonly stream: string;
   readonly streamVersion: number;
@@ -193,6 +195,12 @@ export class ApiQueries {
     }));
   }
 
+  /** The newest event every reader can see: where a stream without a cursor starts. */
+  async feedHead(): Promise<FeedCursor> {
+    const [row] = await this.query('feed-head', []);
+    return row ? { txId: row.tx_id as string, position: Number(row.position) } : FEED_START;
+  }
+
   /**
    * Up to `limit` feed events after `cursor` that pass `filter`, in commit order, and the cursor
    * to continue from: past the last event returned, or past everything looked at when fewer
@@ -220,6 +228,7 @@ export class ApiQueries {
       if (!r.matched) continue;
       items.push({
         cursor: formatCursor(next),
+        txId: next.txId,
         position: next.position,
         stream: r.stream_id as string,
         streamVersion: Number(r.stream_version),

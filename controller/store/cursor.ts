@@ -20,3 +20,11 @@ export function parseCursor(text: string): FeedCursor | undefined {
   const position = Number(m[2]);
   return Number.isSafeInteger(position) ? { txId: m[1]!, position } : undefined;
 }
+
+/** Feed order: negative when `a` comes before `b`. */
+export function compareCursors(a: FeedCursor, b: FeedCursor): number {
+  const ta = BigInt(a.txId);
+  const tb = BigInt(b.txId);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.position - b.position;
+}

@@ -5,8 +5,12 @@
  */
 import pg from 'pg';
 import type { FeedCursor } from './cursor.js';
-import type { EventStore } from './event-store.js';
 import type { RecordedEvent } from './recorded-event.js';
+
+/** Reads pages of the feed after a cursor (the event store, or the API's feed with pipelines). */
+export interface FeedReader<E> {
+  readFeed(cursor: FeedCursor, limit: number): Promise<{ events: E[]; next: FeedCursor }>;
+}
 
 export interface SubscriptionOptions {
   /** Connection string for the LISTEN connection; without it only polling is used. */
@@ -17,7 +21,7 @@ export interface SubscriptionOptions {
   readonly onError?: (err: unknown) => void;
 }
 
-export class FeedSubscription {
+export class FeedSubscription<E = RecordedEvent> {
   private cursor: FeedCursor;
   private closed = false;
   private wake: (() => void) | undefined;
@@ -25,9 +29,9 @@ export class FeedSubscription {
   private readonly loop: Promise<void>;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: FeedReader<E>,
     from: FeedCursor,
-    private readonly handler: (events: RecordedEvent[]) => Promise<void>,
+    private readonly handler: (events: E[]) => Promise<void>,
     private readonly options: SubscriptionOptions = {},
   ) {
     this.cursor = from;

@@ -23,7 +23,7 @@ export function cursorParam(value: string | undefined, name: string, where: 'que
   return c;
 }
 
-export function feedFilter(q: FeedQuery): {
+export function feedFilter(q: Omit<FeedQuery, 'limit'>): {
   stream?: string;
   types?: string[];
   namespace?: string;

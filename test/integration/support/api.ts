@@ -134,3 +134,98 @@ export async function seedRuns(store: EventStore, runs: readonly SeedRun[], conc
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
+
+export interface SseEvent {
+  readonly id: string;
+  readonly event: string;
+  readonly data: string;
+}
+
+export interface SseConnection {
+  readonly status: Promise<number>;
+  readonly events: SseEvent[];
+  /** Comment lines received (heartbeats). */
+  comments: number;
+  /** The last id the server set (by an event or an id-only heartbeat): what a browser would resume from. */
+  lastEventId: string;
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+/** A server-sent-events client that parses what it reads (id, event, data, comments). */
+export function openStream(
+  port: number,
+  path: string,
+  token: string | undefined,
+  lastEventId?: string,
+): SseConnection {
+  const controller = new AbortController();
+  const events: SseEvent[] = [];
+  let resolveStatus: (n: number) => void = () => undefined;
+  const conn: SseConnection = {
+    status: new Promise<number>((r) => (resolveStatus = r)),
+    events,
+    comments: 0,
+    lastEventId: lastEventId ?? '',
+    ended: Promise.resolve(),
+    close: () => controller.abort(),
+  };
+  const run = async (): Promise<void> => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      headers: {
+        ...(token && { Authorization: `Bearer ${token}` }),
+        ...(lastEventId !== undefined && { 'Last-Event-ID': lastEventId }),
+      },
+      signal: controller.signal,
+    });
+    resolveStatus(res.status);
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let block: { id?: string; event?: string; data: string[] } = { data: [] };
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === '') {
+          if (block.id !== undefined) conn.lastEventId = block.id;
+          if (block.data.length > 0)
+            events.push({ id: block.id ?? '', event: block.event ?? 'message', data: block.data.join('\n') });
+          block = { data: [] };
+        } else if (line.startsWith(':')) conn.comments++;
+        else {
+          const i = line.indexOf(':');
+          const field = i < 0 ? line : line.slice(0, i);
+          const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+          if (field === 'id') block.id = value;
+          else if (field === 'event') block.event = value;
+          else if (field === 'data') block.data.push(value);
+        }
+      }
+    }
+  };
+  (conn as { ended: Promise<void> }).ended = run().catch(() => undefined);
+  return conn;
+}
+
+/** Appends `count` events of a type nothing projects to stream `stream`, `bytes` of payload each. */
+export async function appendNoise(
+  store: EventStore,
+  stream: string,
+  count: number,
+  bytes = 100,
+): Promise<void> {
+  const fencing = { fence: 'api-test-seed', token: 1 };
+  const pad = 'x'.repeat(bytes);
+  for (let i = 0; i < count; i += 500) {
+    const n = Math.min(500, count - i);
+    const events = Array.from({ length: n }, (_, k) => ({
+      id: deterministicEventId(stream, i + k),
+      type: 'TestNoise',
+      data: { n: i + k, pad },
+    }));
+    await store.append(stream, 'any', events, fencing);
+  }
+}
