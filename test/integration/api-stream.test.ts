@@ -100,7 +100,11 @@ describe('status API: the live stream (server-sent events) across two controller
     const first = openStream(await replicas[0]!.port(), path, reader);
     expect(await first.status).to.equal(200);
     await seedRuns(db.store, runs(40));
-    await eventually(async () => first.events.length >= 30 || undefined, 30_000, 'the first events');
+    await eventually(
+      () => Promise.resolve(first.events.length >= 30 || undefined),
+      30_000,
+      'the first events',
+    );
     first.close();
     await first.ended;
     const seen = first.events.length;
@@ -112,7 +116,11 @@ describe('status API: the live stream (server-sent events) across two controller
       const all = await feedOf('seed-s');
       return all.length === 180 ? all : undefined;
     });
-    await eventually(async () => seen + second.events.length >= 180 || undefined, 30_000, 'every event');
+    await eventually(
+      () => Promise.resolve(seen + second.events.length >= 180 || undefined),
+      30_000,
+      'every event',
+    );
     const got = [...first.events, ...second.events].map((e) => JSON.parse(e.data) as FeedItem);
     expect(got.map((e) => e.id)).to.deep.equal(expected.map((e) => e.id));
     expect([...first.events, ...second.events].map((e) => e.id)).to.deep.equal(expected.map((e) => e.cursor));
@@ -136,18 +144,18 @@ describe('status API: the live stream (server-sent events) across two controller
     expect(conn.events.every((e) => e.event === 'RunFinished')).to.equal(true);
     await seedRuns(db.store, runs(3));
     await eventually(
-      async () => conn.events.length === finished.length + 3 || undefined,
+      () => Promise.resolve(conn.events.length === finished.length + 3 || undefined),
       30_000,
       'live events',
     );
     // Heartbeats arrive, and carry the cursor past events the filter left out.
-    await eventually(async () => conn.comments >= 2 || undefined, 10_000, 'heartbeats');
+    await eventually(() => Promise.resolve(conn.comments >= 2 || undefined), 10_000, 'heartbeats');
     conn.close();
   });
 
   it('refuses a stream the caller may not read, and a bad Last-Event-ID', async () => {
     const port = await replicas[0]!.port();
-    const api = apiClient(async () => port, reader);
+    const api = apiClient(() => Promise.resolve(port), reader);
     expect((await api.get('/api/v1/stream')).status, 'all namespaces').to.equal(403);
     const bad = await api.request<{ invalidParams: { in: string; name: string }[] }>(
       'GET',
