@@ -13,7 +13,8 @@ import type pg from 'pg';
 import { createLogger } from '../controller/log.js';
 import { Manager } from '../controller/manager.js';
 import { startHttpServer, type HttpServer } from '../controller/server/http-server.js';
-import { createPool, storeConfigFromEnv } from '../controller/store/connection.js';
+import { createPool, storeConfigFromEnv, type StoreConfig } from '../controller/store/connection.js';
+import { replicaApi } from '../controller/cli/replica-api.js';
 import { startEmbeddedStore } from '../controller/store/embedded-postgres.js';
 import { join } from 'node:path';
 import { startRealDemo } from './demo/real-demo.js';
@@ -48,7 +49,7 @@ const signalled = new Promise<void>((resolve) => {
 });
 void signalled.then(shutdown);
 
-async function startStore(): Promise<pg.Pool> {
+async function startStore(): Promise<{ pool: pg.Pool; config: StoreConfig & { url: string } }> {
   const config = storeConfigFromEnv(process.env);
   let url = config.url;
   if (url === undefined) {
@@ -60,7 +61,7 @@ async function startStore(): Promise<pg.Pool> {
   } else say('event store: DATABASE_URL');
   const pool = createPool({ ...config, url });
   cleanups.unshift(() => pool.end());
-  return pool;
+  return { pool, config: { ...config, url } };
 }
 
 interface Shown {
@@ -122,19 +123,35 @@ async function main(): Promise<HttpServer> {
   cleanups.unshift(() => plane.stop());
   say('installing the FlexCore CRDs');
   await installCrds(plane);
-  const pool = await startStore();
+  const { pool, config } = await startStore();
   say('starting the FlexCore controller');
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'text' });
   const manager = await Manager.start({ kubeConfig: plane.kubeConfig(), pool, logger });
   cleanups.unshift(() => manager.stop());
+  // Local run on loopback: the status API without authorization (the controller says so).
+  const api = replicaApi({
+    manager,
+    storeConfig: config,
+    mode: 'none',
+    kc: plane.kubeConfig(),
+    registry: manager.registry,
+    logger,
+    env: process.env,
+  });
+  cleanups.unshift(() => api.stop());
   const server = await startHttpServer({
     readiness: manager,
     registry: manager.registry,
     port: Number(process.env.FLEXCORE_PORT ?? 0),
     host: '127.0.0.1',
+    api: api.router,
   });
   cleanups.unshift(() => server.close());
-  say(`controller serving http://127.0.0.1:${server.port}/healthz, /readyz and /metrics`);
+  const base = `http://127.0.0.1:${server.port}`;
+  say(`controller serving ${base}/healthz, /readyz and /metrics`);
+  say(
+    `status API (no authorization on this local run): ${base}/api/v1/runs, ${base}/api/v1/stream, ${base}/api/v1/openapi.json`,
+  );
   say(`creating namespace ${NAMESPACE} (Pod Security: restricted)`);
   await createRestrictedNamespace(plane, NAMESPACE);
   // The sample orders-nightly keeps its files on this claim: a hostPath volume of this machine.
@@ -164,14 +181,45 @@ async function main(): Promise<HttpServer> {
   process.stdout.write(
     await plane.kubectl(['get', 'flexplugins,flexpipelines,pods', '-n', NAMESPACE, '-o', 'wide']),
   );
+  await showRunsFromApi(`http://127.0.0.1:${server.port}`);
   console.log(`
 The control plane and the controller are up. Use them with:
   export KUBECONFIG=${plane.kubeconfigPath}
   ${plane.binDir}/kubectl get flexcore -n ${NAMESPACE}
   ${plane.binDir}/kubectl annotate flexpipeline orders-refresh -n ${NAMESPACE} flexcore.io/run-requested=$(date +%s)
   curl http://127.0.0.1:${server.port}/metrics
+  curl http://127.0.0.1:${server.port}/api/v1/namespaces/${NAMESPACE}/runs
+  curl -N http://127.0.0.1:${server.port}/api/v1/stream?namespace=${NAMESPACE}
 `);
   return server;
+}
+
+/** The run history as the status API serves it: what a user pages through. */
+async function showRunsFromApi(base: string): Promise<void> {
+  const url = `${base}/api/v1/namespaces/${NAMESPACE}/runs?limit=20`;
+  say(`GET ${url}`);
+  const res = await fetch(url);
+  const page = (await res.json()) as {
+    items: { runId: string; pipeline: string; trigger: string; phase: string; durationSeconds?: number }[];
+  };
+  const rows = [['RUN', 'PIPELINE', 'TRIGGER', 'PHASE', 'DURATION']];
+  for (const r of page.items) {
+    rows.push([
+      r.runId,
+      r.pipeline,
+      r.trigger,
+      r.phase,
+      r.durationSeconds === undefined ? '-' : `${r.durationSeconds}s`,
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows)
+    console.log(
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 try {

@@ -17,15 +17,9 @@ import { ElectionConfigError } from '../leadership/errors.js';
 import { RedisLink } from '../leadership/redis-link.js';
 import { createLogger, type Logger } from '../log.js';
 import { Manager } from '../manager.js';
-import { ApiQueries } from '../store/api-queries.js';
-import { apiMetrics } from '../server/api-metrics.js';
 import type { ApiAuth } from '../server/auth/access.js';
-import { KubernetesAuth } from '../server/auth/kubernetes-auth.js';
-import { noAuth } from '../server/auth/no-auth.js';
 import { startHttpServer } from '../server/http-server.js';
-import { DEFAULT_STREAM_SETTINGS } from '../server/api-context.js';
-import { FeedHub } from '../server/stream/feed-hub.js';
-import { statusApi } from '../server/status-api.js';
+import { replicaApi } from './replica-api.js';
 import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
 import { ReadModels } from '../store/read-models.js';
@@ -116,61 +110,6 @@ function leadershipFor(
   });
 }
 
-/** The status API of this replica: its own pool (API load never starves the engine), the chosen authorization. */
-function statusApiFor(o: {
-  manager: Manager;
-  queries: ApiQueries;
-  hub: FeedHub;
-  mode: ApiAuth['mode'];
-  kc: KubeConfig;
-  registry: Registry;
-  logger: Logger;
-}): ReturnType<typeof statusApi> {
-  const { manager, mode, kc, registry, logger } = o;
-  const metrics = apiMetrics(registry);
-  const auth: ApiAuth =
-    mode === 'none'
-      ? noAuth
-      : new KubernetesAuth(new KubeClient(kc, { qps: 100, burst: 200, timeoutMs: 10_000 }), {
-          onDecision: (kind, cached, result) =>
-            metrics.authDecisions.inc({ kind, cached: String(cached), result }),
-        });
-  if (auth.mode === 'none') {
-    logger.warn(
-      'status API authorization is OFF (--api-auth=none): anyone who reaches the port can read every pipeline and run commands; use it only on your own machine',
-    );
-  }
-  return statusApi({
-    context: {
-      pipelines: manager.pipelines,
-      plugins: manager.plugins,
-      queries: o.queries,
-      status: () => ({ ...manager.controllerStatus(), apiAuth: auth.mode }),
-      hub: o.hub,
-      stream: {
-        maxBufferedBytes: Math.max(
-          4096,
-          intEnv('FLEXCORE_STREAM_BUFFER_BYTES', DEFAULT_STREAM_SETTINGS.maxBufferedBytes),
-        ),
-        heartbeatMs: Math.max(
-          100,
-          intEnv('FLEXCORE_STREAM_HEARTBEAT_MS', DEFAULT_STREAM_SETTINGS.heartbeatMs),
-        ),
-        recheckMs: DEFAULT_STREAM_SETTINGS.recheckMs,
-        onOpen: () => metrics.streamClients.inc(),
-        onEnd: (reason) => {
-          metrics.streamClients.dec();
-          metrics.streamsEnded.inc({ reason });
-        },
-      },
-    },
-    auth,
-    logger: logger.child({ component: 'api' }),
-    metrics,
-    validateResponses: process.env.FLEXCORE_API_VALIDATE_RESPONSES === 'true',
-  });
-}
-
 export async function runController(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
@@ -224,22 +163,21 @@ export async function runController(args: string[]): Promise<number> {
       startGraceMs,
     });
     cleanups.unshift(() => manager.stop());
-    const apiPool = createPool(
-      { ...config, url, poolSize: intEnv('FLEXCORE_API_POOL_SIZE', 5) || 1 },
-      (err) => logger.warn('status API database connection lost', { error: err.message }),
-      { statementTimeoutMs: 10_000, applicationName: 'flexcore-api' },
-    );
-    cleanups.unshift(() => apiPool.end());
-    const queries = new ApiQueries(apiPool);
-    const hub = new FeedHub(queries, { listenUrl: url, logger: logger.child({ component: 'api' }) });
-    hub.start();
-    cleanups.unshift(() => hub.stop());
-    const api = statusApiFor({ manager, queries, hub, mode: apiAuthMode, kc, registry, logger });
+    const api = replicaApi({
+      manager,
+      storeConfig: { ...config, url },
+      mode: apiAuthMode,
+      kc,
+      registry,
+      logger,
+      env: process.env,
+    });
+    cleanups.unshift(() => api.stop());
     const server = await startHttpServer({
       readiness: manager,
       registry: manager.registry,
       port: intEnv('FLEXCORE_PORT', 8080),
-      api,
+      api: api.router,
     });
     cleanups.unshift(() => server.close());
     logger.info('serving /healthz, /readyz and /metrics', { port: server.port });

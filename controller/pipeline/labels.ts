@@ -21,6 +21,13 @@ export const ANNOTATIONS = {
   cancelRun: 'flexcore.io/cancel-run',
   /** Set by users: runs started while it is present ignore the stored Singer state of the named steps (comma list, or "*"). */
   fullRefresh: 'flexcore.io/full-refresh',
+  /**
+   * Set together with runRequested (the API's run command does): steps whose stored Singer state
+   * the manual run of that request ignores. It applies to that run only; a later request sets it again or not.
+   */
+  runFullRefresh: 'flexcore.io/run-full-refresh',
+  /** Set by the API's commands: the user who asked (for people reading the object, not for the engine). */
+  requestedBy: 'flexcore.io/requested-by',
 } as const;
 
 /** The finalizer that lets the controller stop a deleted pipeline's Pods and record it first. */

@@ -31,14 +31,18 @@ function progressRun(plan: Plan, run: RunState): void {
   }
 }
 
-function fullRefreshOf(plan: Plan): string[] {
-  const value = plan.input.pipeline.metadata.annotations?.[ANNOTATIONS.fullRefresh]?.trim();
-  return value
-    ? value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
+function stepList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Steps that start without their Singer state: the standing annotation's, and a manual request's own. */
+function fullRefreshOf(plan: Plan, cause: RunCause): string[] {
+  const annotations = plan.input.pipeline.metadata.annotations ?? {};
+  const once = cause.trigger === 'Manual' ? stepList(annotations[ANNOTATIONS.runFullRefresh]) : [];
+  return [...new Set([...stepList(annotations[ANNOTATIONS.fullRefresh]), ...once])];
 }
 
 function startRun(plan: Plan, cause: RunCause): void {
@@ -55,7 +59,7 @@ function startRun(plan: Plan, cause: RunCause): void {
       ...(cause.trigger === 'Generation' && { generation: cause.generation }),
       ...(cause.trigger === 'Manual' && { request: cause.request }),
       ...(cause.trigger === 'Schedule' && { tickMs: cause.tickMs, tick: iso(cause.tickMs) }),
-      fullRefresh: fullRefreshOf(plan),
+      fullRefresh: fullRefreshOf(plan, cause),
       spec,
     },
     id,

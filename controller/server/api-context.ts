@@ -14,6 +14,13 @@ export interface ApiContext {
   /** The live stream's reader of the feed (GET /stream); without it the stream answers 503. */
   readonly hub?: FeedHub;
   readonly stream?: StreamSettings;
+  /** The writes commands make, as the controller's own identity (after the caller was authorized). */
+  readonly commands?: PipelineCommands;
+}
+
+export interface PipelineCommands {
+  /** Merges `annotations` into the pipeline's (null removes one). */
+  annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
 }
 
 export interface StreamSettings {

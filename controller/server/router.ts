@@ -7,6 +7,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../log.js';
+import { isApiStatusError } from '../kube/api-status-error.js';
 import { isUnavailable } from '../store/errors.js';
 import { describeAccess, type ApiAuth, type Caller } from './auth/access.js';
 import {
@@ -65,6 +66,19 @@ export function toProblem(err: unknown, logger: Logger, operationId: string): Ap
   if (err instanceof ApiProblem || (err as Error | undefined)?.name === 'ApiProblem')
     return err as ApiProblem;
   if (isUnavailable(err)) return storeUnavailable();
+  if (isApiStatusError(err)) {
+    if (err.code === 404) return new ApiProblem(404, 'not-found', `the Kubernetes API: ${err.message}`);
+    if (err.code === 409) return new ApiProblem(409, 'conflict', `the Kubernetes API: ${err.message}`);
+    if (err.code === 429 || err.code >= 500) {
+      return new ApiProblem(
+        503,
+        'apiserver-unavailable',
+        `the Kubernetes API: ${err.message}`,
+        {},
+        { 'Retry-After': '5' },
+      );
+    }
+  }
   logger.error('status API request failed', { operationId, error: (err as Error)?.message });
   return new ApiProblem(500, 'internal', 'the request failed inside the controller; its log says why');
 }
@@ -114,10 +128,13 @@ function handler(route: Route, o: RouterOptions) {
     try {
       const params = parse(route.params, req.params, 'path');
       const query = parse(route.query, req.query ?? {}, 'query');
-      if (route.body && !req.is('application/json')) {
+      // A POST without a body means "all defaults" ({}); one with a body must be JSON.
+      const hasBody =
+        req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+      if (route.body && hasBody && !req.is('application/json')) {
         throw new ApiProblem(415, 'unsupported-media-type', 'the request body must be application/json');
       }
-      const body = parse(route.body, req.body, 'body');
+      const body = parse(route.body, hasBody ? req.body : {}, 'body');
       const caller = route.access
         ? await authorize(o.auth, req, route, params, query)
         : { username: 'system:anonymous', groups: [], extra: {} };

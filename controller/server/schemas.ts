@@ -337,3 +337,34 @@ export const FeedPage = z.object({
   items: z.array(FeedEvent),
   nextCursor: z.string().meta({ description: 'Where the next call continues (also when no event matched).' }),
 });
+
+// ---- commands -----------------------------------------------------------------------------
+
+export const RunRequestBody = z
+  .strictObject({
+    fullRefresh: z
+      .array(z.union([StepName, z.literal('*')]))
+      .max(64)
+      .optional()
+      .meta({ description: 'Steps of this run that ignore their stored Singer state ("*": every step).' }),
+  })
+  .meta({ description: 'A manual run; every field is optional.' });
+
+export const RunRequested = z.object({
+  namespace: z.string(),
+  pipeline: z.string(),
+  request: z.string().meta({ description: 'The value set on flexcore.io/run-requested.' }),
+  runId: z
+    .string()
+    .optional()
+    .meta({ description: 'The run it started, when the controller took it up in time.' }),
+});
+
+export const CancelRequested = z.object({
+  namespace: z.string(),
+  pipeline: z.string(),
+  runId: z.string(),
+  phase: z.string().meta({
+    description: 'The run phase when the answer was sent (Cancelled once the controller stopped it).',
+  }),
+});

@@ -6,6 +6,8 @@ import express from 'express';
 import type { Logger } from '../log.js';
 import { version } from '../version.js';
 import type { ApiContext } from './api-context.js';
+import { API_BASE_PATH } from './api-paths.js';
+import { commandRoutes } from './routes/commands.js';
 import type { ApiMetrics } from './api-metrics.js';
 import type { ApiAuth } from './auth/access.js';
 import { openApiDocument } from './openapi.js';
@@ -20,7 +22,7 @@ import { singerStateRoutes } from './routes/singer-state.js';
 import { streamRoutes } from './routes/stream.js';
 import { statusRoutes } from './routes/status.js';
 
-export const API_BASE = '/api/v1';
+export const API_BASE = API_BASE_PATH;
 
 export interface StatusApiOptions {
   readonly context: ApiContext;
@@ -42,6 +44,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...singerStateRoutes(ctx),
     ...eventRoutes(ctx),
     ...streamRoutes(ctx),
+    ...commandRoutes(ctx),
   ];
 }
 

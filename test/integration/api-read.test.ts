@@ -385,6 +385,63 @@ describe('status API: reads, pages, filters, authorization (a controller process
     ).to.equal('after');
   });
 
+  it('starts and cancels runs through commands that only annotate the pipeline', async () => {
+    const operator = await serviceAccountToken(plane, nsA, 'operator', [
+      { resources: ['flexpipelines'], verbs: ['get', 'list', 'patch'] },
+    ]);
+    await kubectlA(
+      ['apply', '-f', '-'],
+      stringify(pipeline('long', { steps: [{ name: 'wait', plugin: 'work', podMetadata: fake(0, '1h') }] })),
+    );
+    const path = `/api/v1/namespaces/${nsA}/pipelines/long`;
+    const generation = await eventually(async () => {
+      const p = (await api.get<{ currentRun?: { id: string; phase: string } }>(path)).body;
+      return p.currentRun?.phase === 'Running' && p.currentRun.id;
+    });
+    const denied = await api.request<Problem>('POST', `${path}/runs/${generation}/cancel`);
+    expect(denied.status).to.equal(403);
+    expect(denied.body.denied).to.deep.include({ verb: 'patch', resource: 'flexpipelines.flexcore.io' });
+
+    const cancel = await api.request<{ phase: string }>('POST', `${path}/runs/${generation}/cancel`, {
+      token: operator,
+    });
+    expect(cancel.status, cancel.text).to.equal(202);
+    expect(cancel.body.phase).to.equal('Cancelled');
+    const again = await api.request<Problem>('POST', `${path}/runs/${generation}/cancel`, {
+      token: operator,
+    });
+    expect(again.status).to.equal(409);
+
+    const badStep = await api.request<Problem>('POST', `${path}/runs`, {
+      token: operator,
+      body: { fullRefresh: ['nope'] },
+    });
+    expect(badStep.status).to.equal(400);
+    expect(badStep.body.invalidParams?.[0]).to.deep.include({ in: 'body', name: 'fullRefresh' });
+    expect(
+      (await api.request<Problem>('POST', `${path}/runs`, { token: operator, body: '{"x":' })).status,
+    ).to.equal(400);
+
+    const started = await api.request<{ runId: string; request: string }>('POST', `${path}/runs`, {
+      token: operator,
+    });
+    expect(started.status, started.text).to.equal(201);
+    expect(started.headers.get('location')).to.equal(`${path}/runs/${started.body.runId}`);
+    const object = JSON.parse(await kubectlA(['get', 'flexpipeline', 'long', '-o', 'json'])) as {
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(object.metadata.annotations).to.deep.include({
+      'flexcore.io/run-requested': started.body.request,
+      'flexcore.io/requested-by': `system:serviceaccount:${nsA}:operator`,
+    });
+    const run = await api.get<{ trigger: string; phase: string }>(`${path}/runs/${started.body.runId}`);
+    expect(run.body).to.deep.include({ trigger: 'Manual', phase: 'Running' });
+    const stop = await api.request<{ phase: string }>('POST', `${path}/runs/${started.body.runId}/cancel`, {
+      token: operator,
+    });
+    expect(stop.body.phase).to.equal('Cancelled');
+  });
+
   it("serves the replica's status and the OpenAPI document", async () => {
     const status = await api.get<Record<string, unknown>>('/api/v1/status');
     expect(status.status, status.text).to.equal(200);

@@ -858,6 +858,40 @@ describe('planPipeline', () => {
     });
   });
 
+  describe('one-shot full refresh of a manual request (flexcore.io/run-full-refresh)', () => {
+    const spec = { steps: [step('a'), step('b')], schedule: '0 * * * *' };
+    it('applies to the manual run of the request it came with, joined with the standing annotation', () => {
+      const w = new PipelineWorld(
+        pipelineObject(spec, {
+          annotations: {
+            ...annotate.request('r1'),
+            [ANNOTATIONS.runFullRefresh]: 'b',
+            ...annotate.fullRefresh('a'),
+          },
+        }),
+        undefined,
+        T0 + 30 * SECOND,
+      );
+      const started = w
+        .reconcile()
+        .events.filter((e) => e.type === 'RunStarted')
+        .map((e) => [e.data.trigger, e.data.fullRefresh]);
+      expect(started).to.deep.equal([['Manual', ['a', 'b']]]);
+    });
+
+    it('does not apply to a run that no request started', () => {
+      const w = new PipelineWorld(
+        pipelineObject(
+          { steps: [step('a'), step('b')] },
+          {
+            annotations: { [ANNOTATIONS.runFullRefresh]: 'b', ...annotate.fullRefresh('a') },
+          },
+        ),
+      );
+      expect(dataOf(w.plan(), 'RunStarted')).to.deep.include({ trigger: 'Generation', fullRefresh: ['a'] });
+    });
+  });
+
   describe('logs and Singer state', () => {
     const singer = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
       steps: [{ name: 'sync', plugin: 'tap-pg', target: { plugin: 'target-jsonl' }, ...extra }],

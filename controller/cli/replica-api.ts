@@ -1,0 +1,113 @@
+/**
+ * The status API of one replica, wired: its own PostgreSQL pool (API load never starves the
+ * engine), the feed hub of its live streams, the chosen authorization, commands that annotate
+ * pipelines as the controller's identity, and metrics. Used by `flexcore controller` and the
+ * main job (hack/up.ts).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type express from 'express';
+import type { Registry } from 'prom-client';
+import { KubeClient } from '../apply/kube-client.js';
+import type { Logger } from '../log.js';
+import type { Manager } from '../manager.js';
+import { DEFAULT_STREAM_SETTINGS } from '../server/api-context.js';
+import { apiMetrics } from '../server/api-metrics.js';
+import type { ApiAuth } from '../server/auth/access.js';
+import { KubernetesAuth } from '../server/auth/kubernetes-auth.js';
+import { noAuth } from '../server/auth/no-auth.js';
+import { statusApi } from '../server/status-api.js';
+import { FeedHub } from '../server/stream/feed-hub.js';
+import { ApiQueries } from '../store/api-queries.js';
+import { createPool, type StoreConfig } from '../store/connection.js';
+
+export interface ReplicaApiOptions {
+  readonly manager: Manager;
+  readonly storeConfig: StoreConfig & { url: string };
+  readonly mode: ApiAuth['mode'];
+  readonly kc: KubeConfig;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** FLEXCORE_API_POOL_SIZE, FLEXCORE_STREAM_BUFFER_BYTES, FLEXCORE_STREAM_HEARTBEAT_MS, FLEXCORE_API_VALIDATE_RESPONSES. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface ReplicaApi {
+  readonly router: express.Router;
+  stop(): Promise<void>;
+}
+
+function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return Math.max(min, n);
+}
+
+export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
+  const { manager, logger, env } = o;
+  const log = logger.child({ component: 'api' });
+  const pool = createPool(
+    { ...o.storeConfig, poolSize: intOf(env, 'FLEXCORE_API_POOL_SIZE', 5, 1) },
+    (err) => log.warn('status API database connection lost', { error: err.message }),
+    { statementTimeoutMs: 10_000, applicationName: 'flexcore-api' },
+  );
+  const queries = new ApiQueries(pool);
+  const hub = new FeedHub(queries, { listenUrl: o.storeConfig.url, logger: log });
+  hub.start();
+  const metrics = apiMetrics(o.registry);
+  const kube = new KubeClient(o.kc, { qps: 100, burst: 200, timeoutMs: 10_000 });
+  const auth: ApiAuth =
+    o.mode === 'none'
+      ? noAuth
+      : new KubernetesAuth(kube, {
+          onDecision: (kind, cached, result) =>
+            metrics.authDecisions.inc({ kind, cached: String(cached), result }),
+        });
+  if (auth.mode === 'none') {
+    logger.warn(
+      'status API authorization is OFF (--api-auth=none): anyone who reaches the port can read every pipeline and run commands; use it only on your own machine',
+    );
+  }
+  const router = statusApi({
+    context: {
+      pipelines: manager.pipelines,
+      plugins: manager.plugins,
+      queries,
+      status: () => ({ ...manager.controllerStatus(), apiAuth: auth.mode }),
+      hub,
+      stream: {
+        maxBufferedBytes: intOf(
+          env,
+          'FLEXCORE_STREAM_BUFFER_BYTES',
+          DEFAULT_STREAM_SETTINGS.maxBufferedBytes,
+          4096,
+        ),
+        heartbeatMs: intOf(env, 'FLEXCORE_STREAM_HEARTBEAT_MS', DEFAULT_STREAM_SETTINGS.heartbeatMs, 100),
+        recheckMs: DEFAULT_STREAM_SETTINGS.recheckMs,
+        onOpen: () => metrics.streamClients.inc(),
+        onEnd: (reason) => {
+          metrics.streamClients.dec();
+          metrics.streamsEnded.inc({ reason });
+        },
+      },
+      commands: {
+        annotate: async (namespace, name, annotations) => {
+          await kube.patch(`/apis/flexcore.io/v1alpha1/namespaces/${namespace}/flexpipelines/${name}`, {
+            metadata: { annotations },
+          });
+        },
+      },
+    },
+    auth,
+    logger: log,
+    metrics,
+    validateResponses: env.FLEXCORE_API_VALIDATE_RESPONSES === 'true',
+  });
+  return {
+    router,
+    stop: async () => {
+      await hub.stop();
+      await pool.end();
+    },
+  };
+}
