@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { KubeClient } from '../apply/kube-client.js';
 import type { Logger } from '../log.js';
 import type { Manager } from '../manager.js';
-import { DEFAULT_STREAM_SETTINGS } from '../server/api-context.js';
+import { DEFAULT_STREAM_SETTINGS, type PipelineCommands } from '../server/api-context.js';
 import { apiMetrics } from '../server/api-metrics.js';
 import type { ApiAuth } from '../server/auth/access.js';
 import { KubernetesAuth } from '../server/auth/kubernetes-auth.js';
@@ -19,6 +19,10 @@ import { statusApi } from '../server/status-api.js';
 import { FeedHub } from '../server/stream/feed-hub.js';
 import { ApiQueries } from '../store/api-queries.js';
 import { createPool, type StoreConfig } from '../store/connection.js';
+import { EventStore } from '../store/event-store.js';
+
+/** External events are not a leader's writes: a fence of their own that nothing raises. */
+const EXTERNAL_FENCING = { fence: 'external-events', token: 1 };
 
 export interface ReplicaApiOptions {
   readonly manager: Manager;
@@ -43,6 +47,18 @@ function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
   return Math.max(min, n);
 }
 
+/** Commands write as the controller's own identity, after the caller was authorized. */
+function pipelineCommands(kube: KubeClient): PipelineCommands {
+  const collection = (ns: string): string => `/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines`;
+  return {
+    annotate: async (namespace, name, annotations) => {
+      await kube.patch(`${collection(namespace)}/${name}`, { metadata: { annotations } });
+    },
+    createPipeline: async (namespace, manifest) =>
+      (await kube.create<{ metadata: { name: string } }>(collection(namespace), manifest)).metadata.name,
+  };
+}
+
 export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
   const { manager, logger, env } = o;
   const log = logger.child({ component: 'api' });
@@ -52,6 +68,7 @@ export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
     { statementTimeoutMs: 10_000, applicationName: 'flexcore-api' },
   );
   const queries = new ApiQueries(pool);
+  const store = new EventStore(pool);
   const hub = new FeedHub(queries, { listenUrl: o.storeConfig.url, logger: log });
   hub.start();
   const metrics = apiMetrics(o.registry);
@@ -90,18 +107,19 @@ export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
           metrics.streamsEnded.inc({ reason });
         },
       },
-      commands: {
-        annotate: async (namespace, name, annotations) => {
-          await kube.patch(`/apis/flexcore.io/v1alpha1/namespaces/${namespace}/flexpipelines/${name}`, {
-            metadata: { annotations },
-          });
+      events: {
+        append: async (stream, event) => {
+          const r = await store.append(stream, 'any', [event], EXTERNAL_FENCING);
+          return { position: r.positions[0]!, duplicate: r.duplicate };
         },
       },
+      commands: pipelineCommands(kube),
     },
     auth,
     logger: log,
     metrics,
     validateResponses: env.FLEXCORE_API_VALIDATE_RESPONSES === 'true',
+    defaultNamespace: env.FLEXCORE_API_DEFAULT_NAMESPACE || env.WATCH_NAMESPACE || 'default',
   });
   return {
     router,

@@ -26,6 +26,8 @@ export const ANNOTATIONS = {
    * the manual run of that request ignores. It applies to that run only; a later request sets it again or not.
    */
   runFullRefresh: 'flexcore.io/run-full-refresh',
+  /** On an ad hoc pipeline: seconds after its run finished until the controller deletes it (3600). */
+  ttlAfterFinished: 'flexcore.io/ttl-seconds-after-finished',
   /** Set by the API's commands: the user who asked (for people reading the object, not for the engine). */
   requestedBy: 'flexcore.io/requested-by',
 } as const;

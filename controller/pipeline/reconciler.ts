@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { EventRecorder } from '../apply/event-recorder.js';
 import type { KubeClient } from '../apply/kube-client.js';
 import { isNotFound } from '../kube/api-status-error.js';
+import { adHocExpiry } from './ad-hoc.js';
 import { mergePatch } from '../apply/merge-patch.js';
 import type { Term } from '../leadership/term.js';
 import type { Logger } from '../log.js';
@@ -151,9 +152,29 @@ export class PipelineReconciler {
       p,
       computeStatus({ pipeline: p, plugins, history: after, pods, now, invalid, waiting: plan.waiting }),
     );
-    return plan.wakeAt === undefined
+    const expiry = adHocExpiry(p, after, now);
+    if (expiry && 'deleteNow' in expiry) {
+      await this.deleteAdHoc(p, term);
+      return;
+    }
+    const wakeAt = Math.min(plan.wakeAt ?? Infinity, expiry?.deleteAt ?? Infinity);
+    return wakeAt === Infinity
       ? undefined
-      : { requeueAfterMs: Math.min(Math.max(plan.wakeAt - clock.now(), 0) + 50, MAX_REQUEUE_MS) };
+      : { requeueAfterMs: Math.min(Math.max(wakeAt - clock.now(), 0) + 50, MAX_REQUEUE_MS) };
+  }
+
+  /** An ad hoc pipeline past its TTL goes; the finalizer flow then records it like any deletion. */
+  private async deleteAdHoc(p: PipelineObject, term: Term): Promise<void> {
+    const path = `/apis/flexcore.io/v1alpha1/namespaces/${p.metadata.namespace}/flexpipelines/${p.metadata.name}`;
+    try {
+      await this.deps.kube.delete(path, { preconditions: { uid: p.metadata.uid } }, term);
+      this.deps.logger.info('deleted an ad hoc pipeline after its TTL', {
+        namespace: p.metadata.namespace,
+        pipeline: p.metadata.name,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   private async readLogs(

@@ -16,11 +16,22 @@ export interface ApiContext {
   readonly stream?: StreamSettings;
   /** The writes commands make, as the controller's own identity (after the caller was authorized). */
   readonly commands?: PipelineCommands;
+  /** Appends external events (POST /events). */
+  readonly events?: ExternalEvents;
+}
+
+export interface ExternalEvents {
+  append(
+    stream: string,
+    event: { id: string; type: string; data: Record<string, unknown>; metadata: Record<string, unknown> },
+  ): Promise<{ position: number; duplicate: boolean }>;
 }
 
 export interface PipelineCommands {
   /** Merges `annotations` into the pipeline's (null removes one). */
   annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  /** Creates a FlexPipeline (metadata.generateName allowed); its name as created. */
+  createPipeline(namespace: string, manifest: Record<string, unknown>): Promise<string>;
 }
 
 export interface StreamSettings {

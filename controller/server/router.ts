@@ -17,7 +17,7 @@ import {
   storeUnavailable,
   type InvalidParam,
 } from './problem.js';
-import type { Route } from './route.js';
+import type { Reply, Route } from './route.js';
 
 export interface RouterOptions {
   readonly auth: ApiAuth;
@@ -69,6 +69,10 @@ export function toProblem(err: unknown, logger: Logger, operationId: string): Ap
   if (isApiStatusError(err)) {
     if (err.code === 404) return new ApiProblem(404, 'not-found', `the Kubernetes API: ${err.message}`);
     if (err.code === 409) return new ApiProblem(409, 'conflict', `the Kubernetes API: ${err.message}`);
+    if (err.code === 422)
+      return badRequest([
+        { in: 'body', name: '(body)', reason: `the Kubernetes API refused it: ${err.message}` },
+      ]);
     if (err.code === 429 || err.code >= 500) {
       return new ApiProblem(
         503,
@@ -121,34 +125,75 @@ function checkResponse(route: Route, status: number, body: unknown): void {
   }
 }
 
+/** The raw parts of a request to one route, before validation. */
+export interface RouteInput {
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
+}
+
+/**
+ * Validates `input` against the route, authorizes the caller of `req` and runs the handler.
+ * `payload` set: the input came in an envelope (the seed API's commands and queries), so a bad
+ * field is named `payload.<field>` in the body rather than as a path or query parameter.
+ */
+export async function invokeRoute(
+  route: Route,
+  input: RouteInput,
+  req: Request,
+  res: Response,
+  o: RouterOptions,
+  payload = false,
+): Promise<Reply> {
+  const at = (where: InvalidParam['in']): InvalidParam['in'] => (payload ? 'body' : where);
+  const rename = (p: InvalidParam[]): InvalidParam[] =>
+    payload ? p.map((x) => ({ ...x, name: `payload.${x.name}` })) : p;
+  let params: unknown;
+  let query: unknown;
+  let body: unknown;
+  try {
+    params = parse(route.params, input.params, at('path'));
+    query = parse(route.query, input.query ?? {}, at('query'));
+    body = parse(route.body, input.body, 'body');
+  } catch (err) {
+    if (err instanceof ApiProblem && err.extra.invalidParams)
+      throw badRequest(rename(err.extra.invalidParams));
+    throw err;
+  }
+  const caller = route.access
+    ? await authorize(o.auth, req, route, params, query)
+    : { username: 'system:anonymous', groups: [], extra: {} };
+  const recheck = async (): Promise<boolean> => {
+    if (!route.access) return true;
+    try {
+      await authorize(o.auth, req, route, params, query);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiProblem && (err.status === 401 || err.status === 403)) return false;
+      throw err;
+    }
+  };
+  return route.handle({ params, query, body, caller, recheck, req, res });
+}
+
 function handler(route: Route, o: RouterOptions) {
   const contentType = (status: number): string => route.responses[status]?.contentType ?? 'application/json';
   return async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
     try {
-      const params = parse(route.params, req.params, 'path');
-      const query = parse(route.query, req.query ?? {}, 'query');
       // A POST without a body means "all defaults" ({}); one with a body must be JSON.
       const hasBody =
         req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
       if (route.body && hasBody && !req.is('application/json')) {
         throw new ApiProblem(415, 'unsupported-media-type', 'the request body must be application/json');
       }
-      const body = parse(route.body, hasBody ? req.body : {}, 'body');
-      const caller = route.access
-        ? await authorize(o.auth, req, route, params, query)
-        : { username: 'system:anonymous', groups: [], extra: {} };
-      const recheck = async (): Promise<boolean> => {
-        if (!route.access) return true;
-        try {
-          await authorize(o.auth, req, route, params, query);
-          return true;
-        } catch (err) {
-          if (err instanceof ApiProblem && (err.status === 401 || err.status === 403)) return false;
-          throw err;
-        }
-      };
-      const reply = await route.handle({ params, query, body, caller, recheck, req, res });
+      const reply = await invokeRoute(
+        route,
+        { params: req.params, query: req.query ?? {}, body: hasBody ? req.body : {} },
+        req,
+        res,
+        o,
+      );
       if (reply === 'streamed') return;
       const status = reply.status ?? 200;
       if ('json' in reply) {

@@ -4,8 +4,16 @@
  * API reference.
  */
 import { z } from 'zod';
-import { Condition } from '../../api/v1alpha1/common.js';
-import { PipelinePhase, RunStatus, RunTrigger, StepName } from '../../api/v1alpha1/flexpipeline.js';
+import { Condition, TimeoutSeconds } from '../../api/v1alpha1/common.js';
+import { freeForm } from '../../api/v1alpha1/kube.js';
+import {
+  ConfigSource,
+  PipelinePhase,
+  RunStatus,
+  RunTrigger,
+  SingerTarget,
+  StepName,
+} from '../../api/v1alpha1/flexpipeline.js';
 import { PluginType } from '../../api/v1alpha1/flexplugin.js';
 
 // ---- parameters -------------------------------------------------------------------------
@@ -367,4 +375,115 @@ export const CancelRequested = z.object({
   phase: z.string().meta({
     description: 'The run phase when the answer was sent (Cancelled once the controller stopped it).',
   }),
+});
+
+// ---- summary ------------------------------------------------------------------------------
+
+export const SummaryQuery = z.strictObject({
+  groupBy: z
+    .enum(['day', 'pipeline'])
+    .default('day')
+    .meta({ description: 'One group per UTC day, or per pipeline.' }),
+  since: z.iso.date().optional().meta({
+    description: 'First UTC day counted (YYYY-MM-DD); 7 days ago when unset, at most 400 days back.',
+  }),
+});
+
+export const SummaryGroup = z.object({
+  key: z.string().meta({ description: 'The day (YYYY-MM-DD) or the pipeline (namespace/name).' }),
+  runs: z
+    .record(z.string(), z.int())
+    .meta({ description: 'Finished runs by result (Succeeded, Failed, Cancelled).' }),
+  total: z.int(),
+  durationSeconds: z.object({ mean: z.number(), p50: z.number(), p90: z.number(), p99: z.number() }).meta({
+    description: 'Of all finished runs of the group; percentiles estimated from a duration histogram.',
+  }),
+});
+
+export const Summary = z.object({
+  since: z.string(),
+  groupBy: z.enum(['day', 'pipeline']),
+  groups: z.array(SummaryGroup),
+});
+
+export const ExecuteBody = z
+  .strictObject({
+    config: freeForm('Non-secret settings of the plugin (its config file).').optional(),
+    configFrom: z
+      .array(ConfigSource)
+      .max(32)
+      .optional()
+      .meta({ description: 'Secret-sourced settings, applied over config.' }),
+    target: SingerTarget.optional(),
+    timeoutSeconds: TimeoutSeconds.optional(),
+    ttlSecondsAfterFinished: z
+      .int()
+      .min(0)
+      .max(7 * 86400)
+      .default(3600)
+      .meta({
+        description:
+          'How long the ad hoc pipeline stays after its run finished (its history stays in the store).',
+      }),
+  })
+  .meta({ description: 'One run of the plugin, as a one-step pipeline.' });
+
+export const ExecuteAccepted = z.object({
+  namespace: z.string(),
+  pipeline: z.string().meta({ description: 'The ad hoc FlexPipeline created for the run.' }),
+  runId: z.string().optional().meta({ description: 'The run, when the controller started it in time.' }),
+});
+
+// ---- external events ------------------------------------------------------------------------
+
+/** Largest `data` of an external event, serialized. */
+export const MAX_EXTERNAL_EVENT_BYTES = 16 * 1024;
+
+export const ExternalEventBody = z
+  .strictObject({
+    source: z
+      .string()
+      .max(63)
+      .regex(DNS_LABEL, 'must be a DNS label, e.g. billing-system')
+      .meta({ description: 'Who sends it; the event goes to stream external-<source>.' }),
+    type: z
+      .string()
+      .max(64)
+      .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase, e.g. InvoiceBatchReady')
+      .meta({ description: "The event's type (types the engine records are refused)." }),
+    id: z
+      .uuid()
+      .optional()
+      .meta({ description: 'Idempotency key: sending the same id again records it once.' }),
+    data: z
+      .record(z.string(), z.unknown())
+      .refine(
+        (d) => Buffer.byteLength(JSON.stringify(d)) <= MAX_EXTERNAL_EVENT_BYTES,
+        `at most ${MAX_EXTERNAL_EVENT_BYTES} bytes as JSON`,
+      )
+      .default({}),
+  })
+  .meta({ description: 'An event from outside FlexCore, carried by the feed and the stream.' });
+
+export const ExternalEventRecorded = z.object({
+  stream: z.string(),
+  id: z.string(),
+  position: z.int(),
+  duplicate: z.boolean().meta({ description: 'This id was recorded before; nothing new was written.' }),
+});
+
+// ---- the seed API's envelopes ---------------------------------------------------------------
+
+export const SeedId = z
+  .string()
+  .max(317)
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+    'must be a name or namespace/name (URL-encoded as namespace%2Fname)',
+  )
+  .meta({ description: 'A plugin: its name in the default namespace, or namespace/name.' });
+
+export const Envelope = z.strictObject({
+  type: z.string().min(1).max(64).meta({ description: 'What to do (see the operation description).' }),
+  payload: z.record(z.string(), z.unknown()).default({}),
 });

@@ -4,6 +4,7 @@
  * the page comes out of the index that fits (test/integration/api-explain.test.ts holds that).
  */
 import { FEED_START, formatCursor, type FeedCursor } from './cursor.js';
+import { DURATION_BUCKETS } from './duration-buckets.js';
 import { classify } from './errors.js';
 import { sql, type Queryable } from './sql.js';
 
@@ -86,6 +87,15 @@ export interface FeedItem {
   readonly namespace?: string;
   readonly pipeline?: string;
   readonly data: Record<string, unknown>;
+}
+
+/** One group of the run summary: runs per result, duration histogram over all of them. */
+export interface SummaryGroup {
+  readonly key: string;
+  readonly runs: Record<string, number>;
+  readonly durationMsSum: number;
+  /** Counts per duration bucket (DURATION_BUCKET_BOUNDS), all results together. */
+  readonly buckets: number[];
 }
 
 type Row = Record<string, unknown>;
@@ -193,6 +203,25 @@ export class ApiQueries {
       partialRunId: opt(r.partial_run_id as string | null),
       partialAt: opt(r.partial_at as Date | null),
     }));
+  }
+
+  /** Finished runs since `since` (a UTC day), grouped by day or by pipeline (`namespace/name`), in key order. */
+  async summary(since: string, groupBy: 'day' | 'pipeline', namespace?: string): Promise<SummaryGroup[]> {
+    const rows = await this.query('summary', [since, namespace ?? null, groupBy]);
+    const groups = new Map<string, { runs: Record<string, number>; ms: number; buckets: number[] }>();
+    for (const r of rows) {
+      const key = r.key as string;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { runs: {}, ms: 0, buckets: Array<number>(DURATION_BUCKETS).fill(0) }));
+      const bucket = Number(r.bucket);
+      if (bucket === 0) {
+        g.runs[r.phase as string] = Number(r.n);
+        g.ms += Number(r.ms);
+      } else if (bucket <= DURATION_BUCKETS) g.buckets[bucket - 1]! += Number(r.n);
+    }
+    return [...groups.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, g]) => ({ key, runs: g.runs, durationMsSum: g.ms, buckets: g.buckets }));
   }
 
   /** The newest event every reader can see: where a stream without a cursor starts. */

@@ -11,7 +11,13 @@ import { sql, type Queryable } from './sql.js';
 /** Schema holding the live projections. */
 export const LIVE_SCHEMA = 'flexcore_read';
 /** Projection tables, in the order replay creates and compares them. */
-export const PROJECTION_TABLES = ['runs', 'step_attempts', 'singer_state', 'log_tails'] as const;
+export const PROJECTION_TABLES = [
+  'runs',
+  'step_attempts',
+  'singer_state',
+  'log_tails',
+  'run_summary',
+] as const;
 
 type Params<T extends ProjectedType> = (d: EventDataOf<T>, at: Date, position: number) => unknown[];
 

@@ -55,6 +55,8 @@ export interface ControlPlaneOptions {
    * only Pods that tolerate it (and select it) run there; everything else stays on kwok.
    */
   readonly realNode?: boolean;
+  /** How long to wait when another process runs this machine's real node (0: fail at once). */
+  readonly nodeLockWaitMs?: number;
 }
 
 export type { RestartOptions } from './components.js';
@@ -105,7 +107,14 @@ export class ControlPlane {
       log(`registering fake node ${FAKE_NODE}`);
       await plane.addFakeNode(components.get('kwok')!);
       if (realNode) {
-        plane.node = await RealNode.start({ planeDir: dir, pki, server, adminKubeConfig: kc, log });
+        plane.node = await RealNode.start({
+          planeDir: dir,
+          pki,
+          server,
+          adminKubeConfig: kc,
+          log,
+          lockWaitMs: options.nodeLockWaitMs,
+        });
       }
       log('control plane ready');
       return plane;

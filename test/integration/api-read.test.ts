@@ -223,6 +223,41 @@ describe('status API: reads, pages, filters, authorization (a controller process
     expect(await count(`labelSelector=${encodeURIComponent('tier=bronze')}`)).to.equal(0);
   });
 
+  it('summarizes finished runs by pipeline and by day from the daily summary', async () => {
+    const since = new Date(base).toISOString().slice(0, 10);
+    const res = await api.get<{
+      groups: {
+        key: string;
+        runs: Record<string, number>;
+        total: number;
+        durationSeconds: { p50: number; mean: number };
+      }[];
+    }>(`/api/v1/namespaces/${nsA}/summary?groupBy=pipeline&since=${since}`);
+    expect(res.status, res.text).to.equal(200);
+    const mine = seeded.filter((r) => r.namespace === nsA);
+    const count = (pipeline: string, phase: string): number =>
+      mine.filter((r) => r.pipeline === pipeline && r.finished?.phase === phase).length;
+    expect(res.body.groups.map((g) => [g.key, g.runs])).to.deep.equal(
+      ['alpha', 'beta'].map((p) => [
+        `${nsA}/${p}`,
+        Object.fromEntries(
+          ['Cancelled', 'Failed', 'Succeeded']
+            .map((ph): [string, number] => [ph, count(p, ph)])
+            .filter(([, n]) => n > 0),
+        ),
+      ]),
+    );
+    expect(res.body.groups[0]!.durationSeconds.mean).to.equal(30);
+    expect(res.body.groups[0]!.durationSeconds.p50).to.be.within(30, 60); // every seeded run took 30 s: bucket [30, 60)
+    const byDay = await api.get<{ groups: { total: number }[] }>(
+      `/api/v1/namespaces/${nsA}/summary?since=${since}`,
+    );
+    expect(byDay.body.groups.reduce((a, g) => a + g.total, 0)).to.equal(mine.length);
+    expect((await api.get<Problem>(`/api/v1/namespaces/${nsA}/summary?since=1999-01-01`)).status).to.equal(
+      400,
+    );
+  });
+
   it('answers bad parameters with 400 problem documents naming them', async () => {
     const bad = async (query: string, name: string): Promise<void> => {
       const res = await api.get<Problem>(`/api/v1/namespaces/${nsA}/runs?${query}`);
@@ -440,6 +475,66 @@ describe('status API: reads, pages, filters, authorization (a controller process
       token: operator,
     });
     expect(stop.body.phase).to.equal('Cancelled');
+  });
+
+  it('executes a plugin ad hoc as a one-step pipeline that is deleted a TTL after its run', async () => {
+    const runner = await serviceAccountToken(plane, nsA, 'runner', [
+      { resources: ['flexplugins'], verbs: ['get'] },
+      { resources: ['flexpipelines'], verbs: ['get', 'list', 'create'] },
+    ]);
+    await kubectlA(
+      ['apply', '-f', '-'],
+      stringify({ ...plugin('quick'), spec: { ...(plugin('quick').spec as object), podMetadata: fake(0) } }),
+    );
+    await eventually(async () => (await api.get(`/api/v1/namespaces/${nsA}/plugins/quick`)).status === 200);
+    const path = `/api/v1/namespaces/${nsA}/plugins/quick/execute`;
+    const bad = await api.request<Problem>('POST', path, { token: runner, body: { timeoutSeconds: -5 } });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.invalidParams?.[0]?.name).to.equal('timeoutSeconds');
+    expect((await api.request<Problem>('POST', path, { body: {} })).status, 'reader may not create').to.equal(
+      403,
+    );
+    expect(
+      (
+        await api.request('POST', `/api/v1/namespaces/${nsA}/plugins/absent/execute`, {
+          token: runner,
+          body: {},
+        })
+      ).status,
+    ).to.equal(404);
+
+    const res = await api.request<{ pipeline: string; runId?: string }>('POST', path, {
+      token: runner,
+      body: { config: { rows: 3 }, ttlSecondsAfterFinished: 2 },
+    });
+    expect(res.status, res.text).to.equal(201);
+    expect(res.body.pipeline).to.match(/^quick-adhoc-[a-z0-9]{5}$/);
+    const created = JSON.parse(await kubectlA(['get', 'flexpipeline', res.body.pipeline, '-o', 'json'])) as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      spec: { steps: { name: string; plugin: string; config: unknown }[] };
+    };
+    expect(created.metadata.labels).to.deep.include({
+      'flexcore.io/ad-hoc': 'true',
+      'flexcore.io/plugin': 'quick',
+    });
+    expect(created.spec.steps).to.deep.equal([{ name: 'run', plugin: 'quick', config: { rows: 3 } }]);
+    const listed = await api.get<{ items: { name: string; adHoc: boolean }[] }>(
+      `/api/v1/namespaces/${nsA}/pipelines`,
+    );
+    expect(listed.body.items.find((p) => p.name === res.body.pipeline)?.adHoc).to.equal(true);
+    // The run succeeds, then the pipeline goes; its runs stay in the history.
+    await eventually(
+      async () =>
+        (await kubectlA(['get', 'flexpipelines', '-o', 'name'])).includes(res.body.pipeline)
+          ? undefined
+          : true,
+      60_000,
+      'the ad hoc pipeline deleted after its TTL',
+    );
+    const runs = await api.get<{ items: { phase: string }[] }>(
+      `/api/v1/namespaces/${nsA}/pipelines/${res.body.pipeline}/runs`,
+    );
+    expect(runs.body.items.map((r) => r.phase)).to.deep.equal(['Succeeded']);
   });
 
   it("serves the replica's status and the OpenAPI document", async () => {

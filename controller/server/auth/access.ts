@@ -12,7 +12,7 @@ export interface Caller {
 export interface Access {
   readonly verb: 'get' | 'list' | 'watch' | 'create' | 'patch';
   readonly resource: 'flexpipelines' | 'flexplugins';
-  readonly subresource?: 'log';
+  readonly subresource?: 'log' | 'events';
   /** Unset: across all namespaces (cluster scope). */
   readonly namespace?: string;
   readonly name?: string;

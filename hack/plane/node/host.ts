@@ -38,11 +38,18 @@ function alive(pid: number): boolean {
 
 /**
  * Takes the machine's real-node lock (a file holding our pid). A lock whose process is gone is
- * taken over; a live one is an error naming its pid.
+ * taken over; a live one is waited for up to `waitMs` (another test run on this machine), then
+ * an error naming its pid.
  */
-export async function takeNodeLock(path: string): Promise<() => Promise<void>> {
+export async function takeNodeLock(
+  path: string,
+  waitMs = 0,
+  log: (line: string) => void = () => undefined,
+): Promise<() => Promise<void>> {
   await mkdir(new URL('.', `file://${path}`).pathname, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
     try {
       const fh = await open(path, 'wx');
       await fh.writeFile(String(process.pid));
@@ -54,15 +61,20 @@ export async function takeNodeLock(path: string): Promise<() => Promise<void>> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
-      if (pid > 0 && alive(pid)) {
+      if (!(pid > 0 && alive(pid))) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) {
         throw new PrerequisiteError(
           `another real node runs on this machine (process ${pid} holds ${path}); one at a time, as kube-proxy's iptables rules are machine-wide`,
         );
       }
-      await rm(path, { force: true });
+      if (!told) log(`waiting for the real node of process ${pid} to stop (one per machine)`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
-  throw new PrerequisiteError(`could not take the real-node lock ${path}`);
 }
 
 /** Adds the node address to `lo` (idempotent). */

@@ -52,6 +52,8 @@ export interface NodeContext {
   readonly server: string;
   readonly adminKubeConfig: KubeConfig;
   readonly log: (line: string) => void;
+  /** How long to wait for another process's real node to go (0: fail at once). */
+  readonly lockWaitMs?: number;
 }
 
 /** The node's fixed directories under the cache (one node per machine). */
@@ -101,7 +103,7 @@ export class RealNode {
     const binDir = await ensureNodeTools();
     const base = nodeBaseDir();
     const paths = pathsUnder(base, tools);
-    const unlock = await takeNodeLock(join(base, 'node.lock'));
+    const unlock = await takeNodeLock(join(base, 'node.lock'), ctx.lockWaitMs ?? 0, ctx.log);
     const components = new Components(binDir, ctx.planeDir);
     const images = new ImageStore(
       tools.ctr,

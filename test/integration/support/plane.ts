@@ -15,7 +15,14 @@ let started: ControlPlane | undefined;
 export async function sharedPlane(): Promise<ControlPlane> {
   shared ??= (async () => {
     const t0 = Date.now();
-    const plane = await ControlPlane.start({ realNode: true });
+    // Another test run on this machine may hold the real node: queue behind it rather than fail.
+    const plane = await ControlPlane.start({
+      realNode: true,
+      nodeLockWaitMs: 40 * 60_000,
+      log: (l) => {
+        if (l.startsWith('waiting for the real node')) console.log(`      (${l})`);
+      },
+    });
     started = plane;
     console.log(`      (control plane started in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${plane.dir})`);
     await installCrds(plane);
