@@ -39,6 +39,7 @@ fi
 if $with_redis; then
   bash hack/install-debian.sh redis-server=redis-server
   bash hack/install-hadolint.sh >/dev/null
+  bash hack/install-schemathesis.sh >/dev/null
 fi
 
 echo "==> checking the local control plane binaries" >&2

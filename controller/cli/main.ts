@@ -1,8 +1,4 @@
 /** `flexcore <command>`: the project's command line. Never prints a stack trace at a user. */
-import { runController } from './controller.js';
-import { runReplay } from './replay.js';
-import { runValidate } from './validate.js';
-
 const USAGE = `usage: flexcore <command> [arguments]
 
 commands:
@@ -10,14 +6,27 @@ commands:
   validate [PATH ...]   check FlexPlugin and FlexPipeline manifests offline (files, directories, or - for stdin)
   replay [--swap]       rebuild the read models from the event log and compare them with the live ones
   help                  show this help
+
+commands that talk to a controller's status API (--server or FLEXCORE_API_URL; see <command> --help):
+  runs [PIPELINE]       list runs, newest first (-A every namespace, --phase, --limit, --all, -o json)
+  logs RUN [STEP]       print the stored logs of a run's steps
+  run PIPELINE          start a manual run (--full-refresh STEP,...)
+  cancel RUN            cancel a running run
+  watch [PIPELINE]      print events as they happen, until Ctrl-C (--type, -o json)
 `;
 
 type Command = (args: string[]) => Promise<number>;
 
+/** Each command's module loads only when it runs: `flexcore logs` need not load the controller. */
 const COMMANDS: Record<string, Command> = {
-  controller: runController,
-  validate: runValidate,
-  replay: runReplay,
+  controller: async (a) => (await import('./controller.js')).runController(a),
+  validate: async (a) => (await import('./validate.js')).runValidate(a),
+  replay: async (a) => (await import('./replay.js')).runReplay(a),
+  runs: async (a) => (await import('./api/runs.js')).runRuns(a),
+  logs: async (a) => (await import('./api/logs.js')).runLogs(a),
+  run: async (a) => (await import('./api/run.js')).runRun(a),
+  cancel: async (a) => (await import('./api/cancel.js')).runCancel(a),
+  watch: async (a) => (await import('./api/watch.js')).runWatch(a),
   help: () => {
     process.stdout.write(USAGE);
     return Promise.resolve(0);

@@ -71,6 +71,13 @@ function responses(r: Route): Json {
     out['401'] = problem('No bearer token, or one the Kubernetes API does not accept');
     out['403'] = problem('Kubernetes RBAC does not allow it: denied names the verb and resource');
   }
+  if (r.body) {
+    out['413'] = problem('The body is over 64 KiB');
+    out['415'] = problem('The body is not application/json');
+  }
+  out['431'] = {
+    description: 'Request line and headers over 16 KiB: refused by the HTTP server, without a body',
+  };
   out['500'] = problem('The controller failed; its log says why');
   out['503'] = problem('PostgreSQL or the Kubernetes API cannot be reached; see Retry-After');
   return out;

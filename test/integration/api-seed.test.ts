@@ -183,6 +183,17 @@ describe("status API: the seed's endpoints and external events", function () {
     });
     expect(big.status).to.equal(400);
     expect(big.body.invalidParams?.[0]?.name).to.equal('data');
+    const huge = await api.request<Problem>('POST', '/api/v1/events', {
+      token: sender,
+      body: { source: 'billing', type: 'Big', data: { x: 'y'.repeat(70_000) } },
+    });
+    expect(huge.status, 'over the 64 KiB body limit').to.equal(413);
+    const text = await api.request<Problem>('POST', '/api/v1/events', {
+      token: sender,
+      body: 'source=billing',
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    expect(text.status).to.equal(415);
     const notAllowed = await api.request<Problem>('POST', '/api/v1/events', {
       body: { source: 'billing', type: 'InvoiceBatchReady', data: {} },
     });

@@ -5,11 +5,10 @@
  * `namespace%2Fname`). Commands and queries are `{ "type": ..., "payload": ... }` envelopes.
  */
 import type { Request, Response } from 'express';
-import type { z } from 'zod';
 import { badRequest } from '../problem.js';
 import { route, type Reply, type Route } from '../route.js';
-import { Envelope, FeedQuery, ObjectListQuery, SeedId } from '../schemas.js';
-import { z as zod } from 'zod';
+import { Envelope, ExecuteBody, ExternalEventBody, FeedQuery, ObjectListQuery, SeedId } from '../schemas.js';
+import { z } from 'zod';
 
 /** Runs a native route by operation id; `payload` names bad fields as payload.<field>. */
 export type Invoke = (
@@ -20,9 +19,16 @@ export type Invoke = (
   payload?: boolean,
 ) => Promise<Reply>;
 
-const IdParams = zod.strictObject({ id: SeedId });
+const IdParams = z.strictObject({ id: SeedId });
 const TAGS = ['seed compatibility'];
 const ANY = { description: "The native endpoint's answer" };
+/** The native endpoint authorizes and answers its own errors. */
+const DELEGATED = {
+  401: { description: 'No bearer token, or one the Kubernetes API does not accept' },
+  403: { description: 'Kubernetes RBAC does not allow the native endpoint' },
+  404: { description: 'No such object' },
+  409: { description: 'A command on a finished run' },
+};
 
 function split(id: string, defaultNamespace: string): { namespace: string; name: string } {
   const i = id.indexOf('/');
@@ -118,8 +124,8 @@ function envelopeRoute(kind: 'commands' | 'queries', invoke: Invoke, defaultName
     summary: `Seed API: ${kind} as { type, payload } envelopes`,
     description: `Types: ${types.join(', ')}. The payload carries the native endpoint's path and query parameters (namespace defaults to "${defaultNamespace}"; pipeline, plugin, runId name the object) and its body fields; the answer is the native endpoint's.`,
     tags: TAGS,
-    body: Envelope,
-    responses: { 200: ANY, 201: ANY, 202: ANY },
+    body: Envelope.extend({ type: z.enum(types as [string, ...string[]]) }),
+    responses: { 200: ANY, 201: ANY, 202: ANY, ...DELEGATED },
     handle: async ({ body, req, res }) => {
       const t = target(body.type, body.payload, defaultNamespace);
       if (!t) throw badRequest([{ in: 'body', name: 'type', reason: `must be one of ${types.join(', ')}` }]);
@@ -135,22 +141,6 @@ function envelopeRoute(kind: 'commands' | 'queries', invoke: Invoke, defaultName
 }
 
 export function seedRoutes(invoke: Invoke, defaultNamespace: string): Route[] {
-  const byId = (operationId: string, q?: z.ZodType): Route =>
-    route({
-      method: operationId === 'executePlugin' ? 'post' : 'get',
-      path:
-        operationId === 'executePlugin' ? '/flexcore/plugins/{id}/execute' : '/flexcore/plugins/{id}/status',
-      operationId: operationId === 'executePlugin' ? 'seedExecutePlugin' : 'seedPluginStatus',
-      summary:
-        operationId === 'executePlugin' ? 'Seed API: run a plugin ad hoc' : "Seed API: a plugin's status",
-      tags: TAGS,
-      params: IdParams,
-      ...(q && { query: q }),
-      ...(operationId === 'executePlugin' && { body: zod.record(zod.string(), zod.unknown()) }),
-      responses: operationId === 'executePlugin' ? { 201: ANY } : { 200: ANY },
-      handle: ({ params, body, req, res }) =>
-        invoke(operationId, { params: split(params.id, defaultNamespace), body: body ?? {} }, req, res),
-    });
   return [
     route({
       method: 'get',
@@ -158,7 +148,7 @@ export function seedRoutes(invoke: Invoke, defaultNamespace: string): Route[] {
       operationId: 'seedStatus',
       summary: "Seed API: the controller's status",
       tags: TAGS,
-      responses: { 200: ANY },
+      responses: { 200: ANY, ...DELEGATED },
       handle: ({ req, res }) => invoke('getStatus', {}, req, res),
     }),
     route({
@@ -167,8 +157,8 @@ export function seedRoutes(invoke: Invoke, defaultNamespace: string): Route[] {
       operationId: 'seedListPlugins',
       summary: 'Seed API: the plugins of a namespace',
       tags: TAGS,
-      query: ObjectListQuery.extend({ namespace: zod.string().max(63).optional() }),
-      responses: { 200: ANY },
+      query: ObjectListQuery.extend({ namespace: z.string().max(63).optional() }),
+      responses: { 200: ANY, ...DELEGATED },
       handle: ({ query, req, res }) => {
         const { namespace, ...q } = query;
         return invoke(
@@ -179,8 +169,29 @@ export function seedRoutes(invoke: Invoke, defaultNamespace: string): Route[] {
         );
       },
     }),
-    byId('getPlugin'),
-    byId('executePlugin'),
+    route({
+      method: 'get',
+      path: '/flexcore/plugins/{id}/status',
+      operationId: 'seedPluginStatus',
+      summary: "Seed API: a plugin's status",
+      tags: TAGS,
+      params: IdParams,
+      responses: { 200: ANY, ...DELEGATED },
+      handle: ({ params, req, res }) =>
+        invoke('getPlugin', { params: split(params.id, defaultNamespace) }, req, res),
+    }),
+    route({
+      method: 'post',
+      path: '/flexcore/plugins/{id}/execute',
+      operationId: 'seedExecutePlugin',
+      summary: 'Seed API: run a plugin ad hoc',
+      tags: TAGS,
+      params: IdParams,
+      body: ExecuteBody,
+      responses: { 201: ANY, ...DELEGATED },
+      handle: ({ params, body, req, res }) =>
+        invoke('executePlugin', { params: split(params.id, defaultNamespace), body }, req, res),
+    }),
     route({
       method: 'get',
       path: '/flexcore/events',
@@ -188,7 +199,7 @@ export function seedRoutes(invoke: Invoke, defaultNamespace: string): Route[] {
       summary: 'Seed API: the event feed',
       tags: TAGS,
       query: FeedQuery,
-      responses: { 200: ANY },
+      responses: { 200: ANY, ...DELEGATED },
       handle: ({ query, req, res }) => invoke('listEvents', { query }, req, res),
     }),
     route({
@@ -197,8 +208,8 @@ export function seedRoutes(invoke: Invoke, defaultNamespace: string): Route[] {
       operationId: 'seedAppendEvent',
       summary: 'Seed API: record an external event',
       tags: TAGS,
-      body: zod.record(zod.string(), zod.unknown()),
-      responses: { 201: ANY },
+      body: ExternalEventBody,
+      responses: { 201: ANY, ...DELEGATED },
       handle: ({ body, req, res }) => invoke('appendExternalEvent', { body }, req, res),
     }),
     envelopeRoute('commands', invoke, defaultNamespace),
