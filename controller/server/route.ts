@@ -33,6 +33,8 @@ export interface HandlerInput<P, Q, B> {
 export type Reply =
   | { readonly status?: number; readonly json: unknown; readonly headers?: Record<string, string> }
   | { readonly status?: number; readonly text: string; readonly headers?: Record<string, string> }
+  /** JSON already serialized (the feed copies event data through as text). */
+  | { readonly status?: number; readonly rawJson: string; readonly headers?: Record<string, string> }
   | 'streamed';
 
 export interface Route<

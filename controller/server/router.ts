@@ -196,13 +196,14 @@ function handler(route: Route, o: RouterOptions) {
       );
       if (reply === 'streamed') return;
       const status = reply.status ?? 200;
-      if ('json' in reply) {
-        if (o.validateResponses) checkResponse(route, status, reply.json);
+      if ('json' in reply || 'rawJson' in reply) {
+        const text = 'json' in reply ? JSON.stringify(reply.json) : reply.rawJson;
+        if (o.validateResponses) checkResponse(route, status, JSON.parse(text));
         res
           .status(status)
           .set(reply.headers ?? {})
           .type(contentType(status))
-          .send(JSON.stringify(reply.json));
+          .send(text);
       } else {
         res
           .status(status)

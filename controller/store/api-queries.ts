@@ -83,10 +83,12 @@ export interface FeedItem {
   readonly streamVersion: number;
   readonly id: string;
   readonly type: string;
-  readonly recordedAt: Date;
+  /** RFC 3339, UTC, milliseconds. */
+  readonly recordedAt: string;
   readonly namespace?: string;
   readonly pipeline?: string;
-  readonly data: Record<string, unknown>;
+  /** The event's data as the JSON text PostgreSQL holds (not parsed: most callers copy it out). */
+  readonly dataJson: string;
 }
 
 /** One group of the run summary: runs per result, duration histogram over all of them. */
@@ -213,11 +215,9 @@ export class ApiQueries {
       const key = r.key as string;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { runs: {}, ms: 0, buckets: Array<number>(DURATION_BUCKETS).fill(0) }));
-      const bucket = Number(r.bucket);
-      if (bucket === 0) {
-        g.runs[r.phase as string] = Number(r.n);
-        g.ms += Number(r.ms);
-      } else if (bucket <= DURATION_BUCKETS) g.buckets[bucket - 1]! += Number(r.n);
+      g.runs[r.phase as string] = Number(r.runs);
+      g.ms += Number(r.ms);
+      (r.buckets as string[]).forEach((n, i) => (g.buckets[i]! += Number(n)));
     }
     return [...groups.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -263,10 +263,10 @@ export class ApiQueries {
         streamVersion: Number(r.stream_version),
         id: r.event_id as string,
         type: r.type as string,
-        recordedAt: r.recorded_at as Date,
+        recordedAt: r.recorded_at as string,
         namespace: opt(r.pipeline_namespace as string | null),
         pipeline: opt(r.pipeline_name as string | null),
-        data: r.data as Record<string, unknown>,
+        dataJson: r.data as string,
       });
       if (items.length === limit) break;
     }

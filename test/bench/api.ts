@@ -31,27 +31,27 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
 const STREAM_CLIENTS = 1000;
 
 /** The history, written straight into the tables (what is measured is reading it). */
-async function seed(url: string): Promise<void> {
+export async function seed(url: string): Promise<void> {
   const db = new pg.Pool({ connectionString: url, max: 2 });
   await migrate(db);
   await db.query(`
     INSERT INTO flexcore_read.runs (run_id, pipeline_namespace, pipeline_name, trigger, phase, started_at, finished_at, last_position)
     SELECT 'r-' || i, 'ns-' || (i % 10), 'p-' || (i % 100), (ARRAY['Generation','Manual','Schedule'])[1 + i % 3],
            CASE WHEN i % 50 = 0 THEN 'Failed' ELSE 'Succeeded' END,
-           timestamptz '2026-01-01' + i * interval '1 minute', timestamptz '2026-01-01' + i * interval '1 minute' + interval '42 s', i
+           (now() - interval '${HISTORY} minutes') + i * interval '1 minute', (now() - interval '${HISTORY} minutes') + i * interval '1 minute' + interval '42 s', i
       FROM generate_series(1, ${HISTORY}) i`);
   await db.query(`
     INSERT INTO flexcore_read.step_attempts (run_id, step, attempt, pod, phase, exit_code, scheduled_at, started_at, finished_at, duration_ms, last_position)
     SELECT 'r-' || i, s, 1, 'p-' || (i % 100) || '-' || i || '-' || s || '-1', 'Succeeded', 0,
-           timestamptz '2026-01-01' + i * interval '1 minute', timestamptz '2026-01-01' + i * interval '1 minute' + interval '1 s',
-           timestamptz '2026-01-01' + i * interval '1 minute' + interval '20 s', 19000, i
+           (now() - interval '${HISTORY} minutes') + i * interval '1 minute', (now() - interval '${HISTORY} minutes') + i * interval '1 minute' + interval '1 s',
+           (now() - interval '${HISTORY} minutes') + i * interval '1 minute' + interval '20 s', 19000, i
       FROM generate_series(1, ${HISTORY}) i CROSS JOIN (VALUES ('extract'), ('load')) st (s)`);
   await db.query(`
     INSERT INTO flexcore.events (stream_id, stream_version, event_id, type, data, fence, fencing_token)
-    SELECT 'pipeline-' || (i % 100), i, gen_random_uuid(), t,
+    SELECT 'pipeline-' || (i % 100), i * 6 + k, gen_random_uuid(), t,
            jsonb_build_object('runId', 'r-' || i, 'step', 'extract', 'attempt', 1, 'at', '2026-01-01T00:00:00Z'), 'bench', 1
       FROM generate_series(1, ${HISTORY}) i
-      CROSS JOIN (VALUES ('RunStarted'), ('StepAttemptScheduled'), ('StepAttemptStarted'), ('StepAttemptFinished'), ('LogTailCaptured'), ('RunFinished')) e (t)`);
+      CROSS JOIN unnest(ARRAY['RunStarted', 'StepAttemptScheduled', 'StepAttemptStarted', 'StepAttemptFinished', 'LogTailCaptured', 'RunFinished']) WITH ORDINALITY e (t, k)`);
   await db.query(`INSERT INTO flexcore_read.run_summary
     SELECT (started_at AT TIME ZONE 'UTC')::date, pipeline_namespace, pipeline_name, phase, count(*), count(*) * 42000,
            ARRAY[0,0,0,0,0,count(*),0,0,0,0,0,0,0,0,0,0,0]::bigint[], max(last_position)
@@ -212,7 +212,11 @@ async function main(): Promise<void> {
         ids.map((i) => `/api/v1/namespaces/ns-${i % 10}/pipelines/p-${i % 100}/runs/r-${i}`),
       ],
       ['the feed, 100 events', [`/api/v1/events?after=${mid}&limit=100`]],
-      ['summary by pipeline', ['/api/v1/summary?groupBy=pipeline&since=2026-01-01']],
+      ['summary by pipeline, 7 days', ['/api/v1/summary?groupBy=pipeline']],
+      [
+        'summary by day, 60 days',
+        [`/api/v1/summary?since=${new Date(Date.now() - 60 * 86_400_000).toISOString().slice(0, 10)}`],
+      ],
     ];
     const rows: [string, Figures][] = [];
     for (const [name, paths] of endpoints) {
@@ -267,12 +271,17 @@ async function main(): Promise<void> {
     console.log(
       `${STREAM_CLIENTS} idle stream clients: resident memory ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB (+${(rssAfter - rssBefore).toFixed(1)} MiB)`,
     );
-    const worst = Math.max(...rows.slice(1).map(([, f]) => f.p99));
-    console.log(`goal p99 < 50 ms at ${RATE} req/s: ${worst < 50 ? 'met' : 'NOT met'} (worst ${worst} ms)`);
+    // The issue's goal covers the run lists, a run's detail and the feed; the summary is reported beside it.
+    const worst = Math.max(
+      ...rows.filter(([n]) => !n.startsWith('summary') && !n.startsWith('/healthz')).map(([, f]) => f.p99),
+    );
+    console.log(
+      `goal p99 < 50 ms at ${RATE} req/s (run lists, a run, the feed): ${worst < 50 ? 'met' : 'NOT met'} (worst ${worst} ms)`,
+    );
   } finally {
     await postgres.stop();
     await plane.stop();
   }
 }
 
-await main();
+if (process.argv[1]?.endsWith('api.ts')) await main();

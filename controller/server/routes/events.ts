@@ -5,7 +5,7 @@ import type { ApiContext } from '../api-context.js';
 import { badRequest } from '../problem.js';
 import { route, type Route } from '../route.js';
 import { FeedPage, FeedQuery } from '../schemas.js';
-import { feedEventView } from '../views/feed-view.js';
+import { feedEventJson } from '../views/feed-view.js';
 
 /** What reading the feed needs: pipelines of the namespace asked for, or of every namespace. */
 export function feedAccess(q: { namespace?: string }): Access[] {
@@ -59,7 +59,8 @@ export function eventRoutes(ctx: ApiContext): Route[] {
           feedFilter(query),
           query.limit,
         );
-        return { json: { items: page.items.map(feedEventView), nextCursor: formatCursor(page.next) } };
+        const items = page.items.map(feedEventJson).join(',');
+        return { rawJson: `{"items":[${items}],"nextCursor":${JSON.stringify(formatCursor(page.next))}}` };
       },
     }),
   ];

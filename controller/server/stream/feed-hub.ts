@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import type { ApiQueries, FeedItem } from '../../store/api-queries.js';
 import { compareCursors, type FeedCursor } from '../../store/cursor.js';
 import { FeedSubscription } from '../../store/feed-subscription.js';
-import { feedEventView } from '../views/feed-view.js';
+import { feedEventJson } from '../views/feed-view.js';
 
 /** A feed event with its server-sent-events message, built once for every client. */
 export interface HubEvent {
@@ -28,7 +28,7 @@ export interface FeedHubOptions {
 
 /** `id:` = the feed cursor, so Last-Event-ID resumes exactly, on any replica. */
 export function sseMessage(item: FeedItem): string {
-  return `id: ${item.cursor}\nevent: ${item.type}\ndata: ${JSON.stringify(feedEventView(item))}\n\n`;
+  return `id: ${item.cursor}\nevent: ${item.type}\ndata: ${feedEventJson(item)}\n\n`;
 }
 
 export class FeedHub {

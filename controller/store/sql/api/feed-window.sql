@@ -2,9 +2,11 @@
 -- with the pipeline its run belongs to and whether it passes the filters. Events that do not
 -- match come back without data: the caller still advances its cursor past them, so a sparse
 -- filter never rescans the same window.
-SELECT e.position, e.stream_id, e.stream_version, e.event_id, e.type, e.recorded_at, e.tx_id::text AS tx_id,
+-- Data and time come back as text: the API copies them into its answer without parsing them.
+SELECT e.position, e.stream_id, e.stream_version, e.event_id, e.type, e.tx_id::text AS tx_id,
+       to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at,
        r.pipeline_namespace, r.pipeline_name, m.matched,
-       CASE WHEN m.matched THEN e.data END AS data
+       CASE WHEN m.matched THEN e.data::text END AS data
   FROM flexcore.events e
   LEFT JOIN flexcore_read.runs r ON r.run_id = e.run_id
  CROSS JOIN LATERAL (
