@@ -6,7 +6,7 @@
 import { FEED_START, formatCursor, type FeedCursor } from './cursor.js';
 import { DURATION_BUCKETS } from './duration-buckets.js';
 import { classify } from './errors.js';
-import { sql, type Queryable } from './sql.js';
+import { prepared, sql } from './sql.js';
 
 /** Where a page of runs stops: the last run's start (microseconds since the epoch) and id. */
 export interface RunKey {
@@ -101,6 +101,11 @@ export interface SummaryGroup {
 }
 
 type Row = Record<string, unknown>;
+
+/** The part of a pg pool the queries use: a statement with its values, named when prepared. */
+export interface StatementQueryable {
+  query(statement: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+}
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
@@ -122,11 +127,21 @@ function runRow(r: Row): RunRow {
 const FEED_SCAN_WINDOW = 5000;
 
 export class ApiQueries {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: StatementQueryable) {}
 
-  private async query(name: string, values: unknown[]): Promise<Row[]> {
+  /**
+   * Runs `sql/api/<name>.sql`. Statements whose plan is the same whatever the values (one run,
+   * the feed window) are prepared once per connection; the run lists are planned with their
+   * values each time, as the index that fits depends on which filters are set.
+   */
+  private async query(
+    name: string,
+    values: unknown[],
+    plan: 'prepared' | 'per-call' = 'prepared',
+  ): Promise<Row[]> {
     try {
-      return (await this.db.query(sql(`api/${name}`), values)).rows;
+      const q = plan === 'prepared' ? prepared(`api/${name}`, values) : { text: sql(`api/${name}`), values };
+      return (await this.db.query(q)).rows;
     } catch (err) {
       throw classify(err);
     }
@@ -140,19 +155,23 @@ export class ApiQueries {
     after?: RunKey,
   ): Promise<{ runs: RunRow[]; next?: RunKey }> {
     if (filter.pipelines?.length === 0) return { runs: [] };
-    const rows = await this.query(order === 'desc' ? 'runs-newest-first' : 'runs-oldest-first', [
-      filter.namespace ?? null,
-      filter.pipeline ?? null,
-      filter.phases ?? null,
-      filter.triggers ?? null,
-      filter.startedAfter ?? null,
-      filter.startedBefore ?? null,
-      filter.pipelines?.map((p) => p.namespace) ?? null,
-      filter.pipelines?.map((p) => p.name) ?? null,
-      after?.startedUs ?? null,
-      after?.runId ?? null,
-      limit + 1,
-    ]);
+    const rows = await this.query(
+      order === 'desc' ? 'runs-newest-first' : 'runs-oldest-first',
+      [
+        filter.namespace ?? null,
+        filter.pipeline ?? null,
+        filter.phases ?? null,
+        filter.triggers ?? null,
+        filter.startedAfter ?? null,
+        filter.startedBefore ?? null,
+        filter.pipelines?.map((p) => p.namespace) ?? null,
+        filter.pipelines?.map((p) => p.name) ?? null,
+        after?.startedUs ?? null,
+        after?.runId ?? null,
+        limit + 1,
+      ],
+      'per-call',
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -209,7 +228,7 @@ export class ApiQueries {
 
   /** Finished runs since `since` (a UTC day), grouped by day or by pipeline (`namespace/name`), in key order. */
   async summary(since: string, groupBy: 'day' | 'pipeline', namespace?: string): Promise<SummaryGroup[]> {
-    const rows = await this.query('summary', [since, namespace ?? null, groupBy]);
+    const rows = await this.query('summary', [since, namespace ?? null, groupBy], 'per-call');
     const groups = new Map<string, { runs: Record<string, number>; ms: number; buckets: number[] }>();
     for (const r of rows) {
       const key = r.key as string;

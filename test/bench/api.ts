@@ -10,7 +10,7 @@
  * after. Authorization is off (`--api-auth=none`) except in one run of the first page with
  * Kubernetes authorization (decisions cached), to show what it costs.
  *
- *   npm run bench:api
+ *   npm run bench:api            (BENCH_ONLY=<regex> measures only the endpoints it matches)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
@@ -219,7 +219,8 @@ async function main(): Promise<void> {
       ],
     ];
     const rows: [string, Figures][] = [];
-    for (const [name, paths] of endpoints) {
+    const only = new RegExp(process.env.BENCH_ONLY ?? '.'); // e.g. BENCH_ONLY='feed|healthz'
+    for (const [name, paths] of endpoints.filter(([n], i) => i === 0 || only.test(n))) {
       const f = await measure(port, paths);
       rows.push([name, f]);
       console.log(`${name}: p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rate} req/s, ${f.errors} errors`);
@@ -265,9 +266,10 @@ async function main(): Promise<void> {
         `| ${name} | ${f.p50} | ${f.p99} | ${(f.p99 / Math.max(floor.p99, 1)).toFixed(1)} | ${f.rate} | ${f.errors} |`,
       );
     }
-    const first = rows.find(([n]) => n === 'runs, first page')![1];
-    const deepF = rows.find(([n]) => n === 'runs, page 50,000 deep')![1];
-    console.log(`\ndeep page / first page, p50: ${(deepF.p50 / Math.max(first.p50, 0.001)).toFixed(2)}`);
+    const first = rows.find(([n]) => n === 'runs, first page')?.[1];
+    const deepF = rows.find(([n]) => n === 'runs, page 50,000 deep')?.[1];
+    if (first && deepF)
+      console.log(`\ndeep page / first page, p50: ${(deepF.p50 / Math.max(first.p50, 0.001)).toFixed(2)}`);
     console.log(
       `${STREAM_CLIENTS} idle stream clients: resident memory ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB (+${(rssAfter - rssBefore).toFixed(1)} MiB)`,
     );
