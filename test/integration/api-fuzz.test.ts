@@ -15,10 +15,18 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
-import { apiClient, seedRuns, serviceAccountToken, type ApiClient, type SeedRun } from './support/api.js';
+import {
+  apiClient,
+  apiReplicaEnv,
+  applyLoggedPipeline,
+  seedRuns,
+  serviceAccountToken,
+  type ApiClient,
+  type SeedRun,
+} from './support/api.js';
 import { REPO_ROOT } from './support/async.js';
 import { eventually } from './support/engine.js';
-import { fake, pipeline, plugin } from './support/manifests.js';
+import { pipeline } from './support/manifests.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
 import { startReplica, tail, type Replica } from './support/replicas.js';
 import { freshStore, type TestStore } from './support/store.js';
@@ -116,13 +124,7 @@ describe('status API: a schemathesis fuzz from the OpenAPI document (a controlle
     await createRestrictedNamespace(plane, ns);
     await createRestrictedNamespace(plane, other);
     db = await freshStore(10);
-    replica = startReplica('fuzz-0', {
-      KUBECONFIG: plane.kubeconfigPath,
-      DATABASE_URL: db.url,
-      WATCH_NAMESPACE: ns,
-      LEADER_ELECT: 'false',
-      FLEXCORE_API_VALIDATE_RESPONSES: 'true',
-    });
+    replica = startReplica('fuzz-0', apiReplicaEnv(plane, db.url, ns));
     await replica.port();
     await seedRuns(db.store, history(ns, other, Date.now() - 24 * 3600_000));
     // Reads everywhere, and logs; no write verb (patch, create). The commands and other POSTs are
@@ -149,19 +151,11 @@ describe('status API: a schemathesis fuzz from the OpenAPI document (a controlle
           ...pipeline('beta', { steps: [{ name: 'b', plugin: 'absent' }], schedule: '0 3 * * *' }),
           metadata: { name: 'beta', labels: { tier: 'silver' } },
         },
-        plugin('work'),
-        pipeline('real', {
-          steps: [
-            { name: 'extract', plugin: 'work', podMetadata: fake(0) },
-            { name: 'load', plugin: 'work', dependsOn: ['extract'], podMetadata: fake(0) },
-          ],
-        }),
       ]
         .map((d) => stringify(d))
         .join('---\n'),
     );
-    await plane.setPodLogs(ns, 'real-g1-extract-1', 'plugin', 'extracted 3 rows\n');
-    await plane.setPodLogs(ns, 'real-g1-load-1', 'plugin', 'loaded 3 rows\n');
+    await applyLoggedPipeline(plane, ns);
     const lastRun = await eventually(async () => {
       const p = (
         await api.get<{ lastRun?: { id: string; phase: string } }>(`/api/v1/namespaces/${ns}/pipelines/real`)

@@ -2,7 +2,15 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
-import { apiClient, seedRuns, serviceAccountToken, type ApiClient, type SeedRun } from './support/api.js';
+import {
+  apiClient,
+  apiReplicaEnv,
+  applyLoggedPipeline,
+  seedRuns,
+  serviceAccountToken,
+  type ApiClient,
+  type SeedRun,
+} from './support/api.js';
 import { eventually } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
@@ -83,13 +91,7 @@ describe('status API: reads, pages, filters, authorization (a controller process
         finished: { phase: 'Succeeded' as const, at: new Date(base + i * 60_000 + 1000) },
       })),
     ];
-    replica = startReplica('api-0', {
-      KUBECONFIG: plane.kubeconfigPath,
-      DATABASE_URL: db.url,
-      WATCH_NAMESPACE: nsA,
-      LEADER_ELECT: 'false',
-      FLEXCORE_API_VALIDATE_RESPONSES: 'true',
-    });
+    replica = startReplica('api-0', apiReplicaEnv(plane, db.url, nsA));
     await replica.port();
     await seedRuns(db.store, seeded);
     const read = ['get', 'list'];
@@ -323,22 +325,7 @@ describe('status API: reads, pages, filters, authorization (a controller process
   });
 
   it("serves a run's steps and attempts, and its log after the Pod was deleted", async () => {
-    await kubectlA(
-      ['apply', '-f', '-'],
-      [
-        plugin('work'),
-        pipeline('real', {
-          steps: [
-            { name: 'extract', plugin: 'work', podMetadata: fake(0) },
-            { name: 'load', plugin: 'work', dependsOn: ['extract'], podMetadata: fake(0) },
-          ],
-        }),
-      ]
-        .map((d) => stringify(d))
-        .join('---\n'),
-    );
-    await plane.setPodLogs(nsA, 'real-g1-extract-1', 'plugin', 'extracted 3 rows\n');
-    await plane.setPodLogs(nsA, 'real-g1-load-1', 'plugin', 'loaded 3 rows\n');
+    await applyLoggedPipeline(plane, nsA);
     const lastRun = await eventually(async () => {
       const p = (
         await api.get<{ lastRun?: { id: string; phase: string } }>(`/api/v1/namespaces/${nsA}/pipelines/real`)

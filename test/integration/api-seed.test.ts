@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
-import { apiClient, openStream, seedRuns, serviceAccountToken, type ApiClient } from './support/api.js';
+import {
+  apiClient,
+  apiReplicaEnv,
+  openStream,
+  seedRuns,
+  serviceAccountToken,
+  type ApiClient,
+} from './support/api.js';
 import { eventually } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
@@ -30,13 +37,7 @@ describe("status API: the seed's endpoints and external events", function () {
     ns = uniqueName('api-seed');
     await createRestrictedNamespace(plane, ns);
     db = await freshStore(10);
-    replica = startReplica('seed-0', {
-      KUBECONFIG: plane.kubeconfigPath,
-      DATABASE_URL: db.url,
-      WATCH_NAMESPACE: ns,
-      LEADER_ELECT: 'false',
-      FLEXCORE_API_VALIDATE_RESPONSES: 'true',
-    });
+    replica = startReplica('seed-0', apiReplicaEnv(plane, db.url, ns));
     await replica.port();
     operator = await serviceAccountToken(plane, ns, 'operator', [
       { resources: ['flexpipelines', 'flexplugins'], verbs: ['get', 'list', 'patch'] },

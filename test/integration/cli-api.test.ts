@@ -12,10 +12,16 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
-import { seedRuns, serviceAccountToken, type SeedRun } from './support/api.js';
+import {
+  apiReplicaEnv,
+  applyLoggedPipeline,
+  seedRuns,
+  serviceAccountToken,
+  type SeedRun,
+} from './support/api.js';
 import { REPO_ROOT, runFlexcore } from './support/async.js';
 import { eventually } from './support/engine.js';
-import { fake, pipeline, plugin } from './support/manifests.js';
+import { fake, pipeline } from './support/manifests.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
 import { startReplica, tail, type Replica } from './support/replicas.js';
 import { freshStore, type TestStore } from './support/store.js';
@@ -113,12 +119,8 @@ describe('flexcore runs, logs, run, cancel, watch (CLI against a controller proc
     const port = await freePort();
     server = `http://127.0.0.1:${port}`;
     replicaEnv = {
-      KUBECONFIG: plane.kubeconfigPath,
-      DATABASE_URL: db.url,
-      WATCH_NAMESPACE: ns,
-      LEADER_ELECT: 'false',
+      ...apiReplicaEnv(plane, db.url, ns),
       FLEXCORE_PORT: String(port),
-      FLEXCORE_API_VALIDATE_RESPONSES: 'true',
     };
     replica = startReplica('cli-0', replicaEnv);
     await replica.port();
@@ -138,22 +140,7 @@ describe('flexcore runs, logs, run, cancel, watch (CLI against a controller proc
       })),
     );
     await seedRuns(db.store, seeded);
-    await plane.kubectl(
-      ['-n', ns, 'apply', '-f', '-'],
-      [
-        plugin('work'),
-        pipeline('real', {
-          steps: [
-            { name: 'extract', plugin: 'work', podMetadata: fake(0) },
-            { name: 'load', plugin: 'work', dependsOn: ['extract'], podMetadata: fake(0) },
-          ],
-        }),
-      ]
-        .map((d) => stringify(d))
-        .join('---\n'),
-    );
-    await plane.setPodLogs(ns, 'real-g1-extract-1', 'plugin', 'extracted 3 rows\n');
-    await plane.setPodLogs(ns, 'real-g1-load-1', 'plugin', 'loaded 3 rows\n');
+    await applyLoggedPipeline(plane, ns);
   });
 
   after(async () => {

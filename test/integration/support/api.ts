@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import { deterministicEventId, type EventStore } from '../../../controller/store/event-store.js';
 import type { ControlPlane } from '../../../hack/plane/control-plane.js';
+import { fake, pipeline, plugin } from './manifests.js';
 
 export interface ApiResponse<T = unknown> {
   readonly status: number;
@@ -228,4 +229,42 @@ export async function appendNoise(
     }));
     await store.append(stream, 'any', events, fencing);
   }
+}
+
+/**
+ * The environment of one controller process serving the API for `namespace` with the shared
+ * plane and `databaseUrl`: no election, and every JSON answer checked against its schema
+ * (FLEXCORE_API_VALIDATE_RESPONSES: a mismatch is a 500 the test sees).
+ */
+export function apiReplicaEnv(
+  plane: ControlPlane,
+  databaseUrl: string,
+  namespace: string,
+): NodeJS.ProcessEnv {
+  return {
+    KUBECONFIG: plane.kubeconfigPath,
+    DATABASE_URL: databaseUrl,
+    WATCH_NAMESPACE: namespace,
+    LEADER_ELECT: 'false',
+    FLEXCORE_API_VALIDATE_RESPONSES: 'true',
+  };
+}
+
+/**
+ * The kwok pipeline `real` (plugin `work`; extract, then load) in `namespace`, with the log
+ * text each step's Pod will show, so its first run stores log tails.
+ */
+export async function applyLoggedPipeline(plane: ControlPlane, namespace: string): Promise<void> {
+  const docs = [
+    plugin('work'),
+    pipeline('real', {
+      steps: [
+        { name: 'extract', plugin: 'work', podMetadata: fake(0) },
+        { name: 'load', plugin: 'work', dependsOn: ['extract'], podMetadata: fake(0) },
+      ],
+    }),
+  ];
+  await plane.kubectl(['apply', '-n', namespace, '-f', '-'], docs.map((d) => stringify(d)).join('---\n'));
+  await plane.setPodLogs(namespace, 'real-g1-extract-1', 'plugin', 'extracted 3 rows\n');
+  await plane.setPodLogs(namespace, 'real-g1-load-1', 'plugin', 'loaded 3 rows\n');
 }
