@@ -40,7 +40,7 @@ const CHECKS = [
   'response_schema_conformance',
 ];
 /** Test cases per operation and phase: enough to find the edges, small enough for ~1 minute. */
-const MAX_EXAMPLES = 25;
+const MAX_EXAMPLES = 15;
 const SEED = 20240601;
 
 const PHASES = ['Succeeded', 'Failed', 'Cancelled'] as const;

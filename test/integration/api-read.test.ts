@@ -370,6 +370,41 @@ describe('status API: reads, pages, filters, authorization (a controller process
     ).to.equal(404);
   });
 
+  it("serves a Singer pipeline's stored bookmark per tap step", async () => {
+    await kubectlA(
+      ['apply', '-f', '-'],
+      [
+        plugin('tap-orders', { type: 'tap', command: ['tap-orders'] }),
+        plugin('target-lake', { type: 'target', command: ['target-lake'] }),
+        pipeline('sync', {
+          steps: [
+            { name: 'orders', plugin: 'tap-orders', target: { plugin: 'target-lake' }, podMetadata: fake(0) },
+            { name: 'after', plugin: 'work', dependsOn: ['orders'], podMetadata: fake(0) },
+          ],
+        }),
+      ]
+        .map((d) => stringify(d))
+        .join('---\n'),
+    );
+    await plane.setPodLogs(nsA, 'sync-g1-orders-1', 'target', '{"bookmarks":{"orders":{"id":42}}}\n');
+    await eventually(async () => {
+      const p = (await api.get<{ lastRun?: { phase: string } }>(`/api/v1/namespaces/${nsA}/pipelines/sync`))
+        .body;
+      return p.lastRun?.phase === 'Succeeded';
+    });
+    const res = await api.get<{ items: { step: string; stateId: string; state?: unknown }[] }>(
+      `/api/v1/namespaces/${nsA}/pipelines/sync/singer-state`,
+    );
+    expect(res.status, res.text).to.equal(200);
+    expect(res.body.items).to.have.length(1);
+    expect(res.body.items[0]).to.deep.include({
+      step: 'orders',
+      stateId: `${nsA}/sync/orders`,
+      state: { bookmarks: { orders: { id: 42 } } },
+    });
+    expect((await api.get(`/api/v1/namespaces/${nsA}/pipelines/absent/singer-state`)).status).to.equal(404);
+  });
+
   it('serves the feed in commit order with a cursor, filtered to a namespace the caller may list', async () => {
     const types = new Set<string>();
     let after = '';
