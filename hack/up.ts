@@ -14,6 +14,9 @@ import { createLogger } from '../controller/log.js';
 import { Manager } from '../controller/manager.js';
 import { startHttpServer, type HttpServer } from '../controller/server/http-server.js';
 import { createPool, storeConfigFromEnv, type StoreConfig } from '../controller/store/connection.js';
+import { runRows } from '../controller/cli/api/runs.js';
+import type { RunItem } from '../controller/cli/api/endpoints.js';
+import { formatTable } from '../controller/cli/api/table.js';
 import { replicaApi } from '../controller/cli/replica-api.js';
 import { startEmbeddedStore } from '../controller/store/embedded-postgres.js';
 import { join } from 'node:path';
@@ -194,32 +197,13 @@ The control plane and the controller are up. Use them with:
   return server;
 }
 
-/** The run history as the status API serves it: what a user pages through. */
+/** The run history as the status API serves it, in the table `flexcore runs` prints. */
 async function showRunsFromApi(base: string): Promise<void> {
   const url = `${base}/api/v1/namespaces/${NAMESPACE}/runs?limit=20`;
   say(`GET ${url}`);
-  const res = await fetch(url);
-  const page = (await res.json()) as {
-    items: { runId: string; pipeline: string; trigger: string; phase: string; durationSeconds?: number }[];
-  };
-  const rows = [['RUN', 'PIPELINE', 'TRIGGER', 'PHASE', 'DURATION']];
-  for (const r of page.items) {
-    rows.push([
-      r.runId,
-      r.pipeline,
-      r.trigger,
-      r.phase,
-      r.durationSeconds === undefined ? '-' : `${r.durationSeconds}s`,
-    ]);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  const page = (await (await fetch(url)).json()) as { items: RunItem[] };
+  const { headers, rows } = runRows(page.items, new Date(), false);
+  process.stdout.write(formatTable(headers, rows));
 }
 
 try {

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../log.js';
 import { Manager } from '../manager.js';
 import type { ApiAuth } from '../server/auth/access.js';
 import { startHttpServer } from '../server/http-server.js';
+import { intEnv } from './int-env.js';
 import { replicaApi } from './replica-api.js';
 import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
@@ -58,14 +59,6 @@ Environment:
                         ImagePullBackOff, CreateContainerConfigError, ...) before the attempt fails (2m)
   LOG_LEVEL, LOG_FORMAT error|warn|info|debug, json|text
 `;
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
-}
 
 function apiAuthFrom(raw: string | undefined): ApiAuth['mode'] {
   const mode = raw === undefined || raw === '' ? 'kubernetes' : raw;
@@ -155,9 +148,9 @@ export async function runController(args: string[]): Promise<number> {
       logger,
       registry,
       leadership: leadershipFor(election, kc, pool, registry, logger),
-      workers: intEnv('FLEXCORE_WORKERS', 8),
-      qps: intEnv('FLEXCORE_KUBE_QPS', 50),
-      burst: intEnv('FLEXCORE_KUBE_BURST', 100),
+      workers: intEnv(process.env, 'FLEXCORE_WORKERS', 8),
+      qps: intEnv(process.env, 'FLEXCORE_KUBE_QPS', 50),
+      burst: intEnv(process.env, 'FLEXCORE_KUBE_BURST', 100),
       namespace: process.env.WATCH_NAMESPACE || undefined,
       failpoints: Failpoints.fromEnv(process.env.FLEXCORE_FAILPOINTS),
       startGraceMs,
@@ -176,7 +169,7 @@ export async function runController(args: string[]): Promise<number> {
     const server = await startHttpServer({
       readiness: manager,
       registry: manager.registry,
-      port: intEnv('FLEXCORE_PORT', 8080),
+      port: intEnv(process.env, 'FLEXCORE_PORT', 8080),
       api: api.router,
     });
     cleanups.unshift(() => server.close());

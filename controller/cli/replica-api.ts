@@ -19,6 +19,7 @@ import { statusApi } from '../server/status-api.js';
 import { FeedHub } from '../server/stream/feed-hub.js';
 import { ApiQueries } from '../store/api-queries.js';
 import { createPool, type StoreConfig } from '../store/connection.js';
+import { intEnv } from './int-env.js';
 import { EventStore } from '../store/event-store.js';
 
 /** External events are not a leader's writes: a fence of their own that nothing raises. */
@@ -40,13 +41,6 @@ export interface ReplicaApi {
   stop(): Promise<void>;
 }
 
-function intOf(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return Math.max(min, n);
-}
-
 /** Commands write as the controller's own identity, after the caller was authorized. */
 function pipelineCommands(kube: KubeClient): PipelineCommands {
   const collection = (ns: string): string => `/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines`;
@@ -63,7 +57,7 @@ export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
   const { manager, logger, env } = o;
   const log = logger.child({ component: 'api' });
   const pool = createPool(
-    { ...o.storeConfig, poolSize: intOf(env, 'FLEXCORE_API_POOL_SIZE', 5, 1) },
+    { ...o.storeConfig, poolSize: intEnv(env, 'FLEXCORE_API_POOL_SIZE', 5, 1) },
     (err) => log.warn('status API database connection lost', { error: err.message }),
     { statementTimeoutMs: 10_000, applicationName: 'flexcore-api' },
   );
@@ -93,13 +87,13 @@ export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
       status: () => ({ ...manager.controllerStatus(), apiAuth: auth.mode }),
       hub,
       stream: {
-        maxBufferedBytes: intOf(
+        maxBufferedBytes: intEnv(
           env,
           'FLEXCORE_STREAM_BUFFER_BYTES',
           DEFAULT_STREAM_SETTINGS.maxBufferedBytes,
           4096,
         ),
-        heartbeatMs: intOf(env, 'FLEXCORE_STREAM_HEARTBEAT_MS', DEFAULT_STREAM_SETTINGS.heartbeatMs, 100),
+        heartbeatMs: intEnv(env, 'FLEXCORE_STREAM_HEARTBEAT_MS', DEFAULT_STREAM_SETTINGS.heartbeatMs, 100),
         recheckMs: DEFAULT_STREAM_SETTINGS.recheckMs,
         onOpen: () => metrics.streamClients.inc(),
         onEnd: (reason) => {

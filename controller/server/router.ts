@@ -196,21 +196,14 @@ function handler(route: Route, o: RouterOptions) {
       );
       if (reply === 'streamed') return;
       const status = reply.status ?? 200;
-      if ('json' in reply || 'rawJson' in reply) {
-        const text = 'json' in reply ? JSON.stringify(reply.json) : reply.rawJson;
-        if (o.validateResponses) checkResponse(route, status, JSON.parse(text));
-        res
-          .status(status)
-          .set(reply.headers ?? {})
-          .type(contentType(status))
-          .send(text);
-      } else {
-        res
-          .status(status)
-          .set(reply.headers ?? {})
-          .type(contentType(status))
-          .send(reply.text);
-      }
+      const text =
+        'json' in reply ? JSON.stringify(reply.json) : 'rawJson' in reply ? reply.rawJson : reply.text;
+      if (o.validateResponses && !('text' in reply)) checkResponse(route, status, JSON.parse(text));
+      res
+        .status(status)
+        .set(reply.headers ?? {})
+        .type(contentType(status))
+        .send(text);
     } catch (err) {
       sendProblem(res, toProblem(err, o.logger, route.operationId), req.originalUrl);
     } finally {

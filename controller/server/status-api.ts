@@ -26,8 +26,6 @@ import { streamRoutes } from './routes/stream.js';
 import { summaryRoutes } from './routes/summary.js';
 import { statusRoutes } from './routes/status.js';
 
-export const API_BASE = API_BASE_PATH;
-
 export interface StatusApiOptions {
   readonly context: ApiContext;
   readonly auth: ApiAuth;
@@ -86,7 +84,7 @@ export function statusApi(o: StatusApiOptions): express.Router {
     handle: () => Promise.resolve({ json: doc.value }),
   });
   const all = [...routes, ...seedRoutes(invoke, o.defaultNamespace ?? 'default'), openapi];
-  doc.value = openApiDocument(all, { version: version(), basePath: API_BASE });
+  doc.value = openApiDocument(all, { version: version(), basePath: API_BASE_PATH });
   const root = express.Router();
   // The seed's health check: public, like /healthz, with what /readyz checks.
   root.get('/health', (_req, res) => {
@@ -99,6 +97,6 @@ export function statusApi(o: StatusApiOptions): express.Router {
       checks: { eventStore: s.eventStore, informers: s.informers, redis: s.redis },
     });
   });
-  root.use(API_BASE, apiRouter(all, options));
+  root.use(API_BASE_PATH, apiRouter(all, options));
   return root;
 }

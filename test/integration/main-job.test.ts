@@ -39,7 +39,7 @@ describe("the README's main job (hack/up.ts --once)", function () {
     expect(out).to.match(/pod\/orders-refresh-g1-load-1\s+0\/2\s+Completed/);
     expect(out).to.match(/controller serving http:\/\/127\.0\.0\.1:\d+\/healthz/);
     expect(out).to.match(/GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/\S+\/runs/);
-    expect(out).to.match(/g1-\S+\s+orders-refresh\s+Generation\s+Succeeded\s+[\d.]+s/);
+    expect(out).to.match(/g1-\S+\s+orders-refresh\s+Generation\s+Succeeded\s+\S+ ago\s+\d+s/);
     expect(out).to.include('stopping the controller, the event store and the control plane');
     // The demo on the real node: real plugins, real rows.
     expect(out).to.match(/demo-orders-files: 1000 rows arrived in \/\S+\/public-orders\.jsonl/);

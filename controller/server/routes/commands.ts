@@ -4,38 +4,15 @@
  * the controller to take the request up, so a caller usually learns the run id at once.
  */
 import { randomBytes } from 'node:crypto';
-import { keyOf, type PipelineObject } from '../../objects.js';
+import { keyOf } from '../../objects.js';
 import { ANNOTATIONS } from '../../pipeline/labels.js';
 import type { ApiContext } from '../api-context.js';
-import { ApiProblem, badRequest, conflict, notFound } from '../problem.js';
+import { badRequest, conflict } from '../problem.js';
 import { route, type Route } from '../route.js';
 import { CancelRequested, PipelineParams, RunParams, RunRequestBody, RunRequested } from '../schemas.js';
+import { commandsOf, pipelineOf, waitFor } from './lookups.js';
 import { findRun } from './run-reads.js';
 import { API_BASE_PATH } from '../api-paths.js';
-
-/** How long a command waits for the controller to act before answering 202. */
-const WAIT_MS = 5000;
-
-/** The pipeline from the cache, or 404. */
-function pipelineOf(ctx: ApiContext, namespace: string, name: string): Readonly<PipelineObject> {
-  const p = ctx.pipelines.get(keyOf({ namespace, name }));
-  if (!p) throw notFound(`no FlexPipeline "${name}" in namespace "${namespace}"`);
-  return p;
-}
-
-async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function commandsOf(ctx: ApiContext): NonNullable<ApiContext['commands']> {
-  if (!ctx.commands) throw new ApiProblem(503, 'commands-unavailable', 'this replica does not take commands');
-  return ctx.commands;
-}
 
 function runCommand(ctx: ApiContext): Route {
   return route({

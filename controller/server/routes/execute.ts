@@ -8,13 +8,13 @@ import { keyOf } from '../../objects.js';
 import { ANNOTATIONS, LABELS } from '../../pipeline/labels.js';
 import type { ApiContext } from '../api-context.js';
 import { API_BASE_PATH } from '../api-paths.js';
-import { ApiProblem, badRequest, notFound } from '../problem.js';
+import { badRequest } from '../problem.js';
+import { commandsOf, pluginOf, waitFor } from './lookups.js';
 import { route, type Route } from '../route.js';
 import { ExecuteAccepted, ExecuteBody, ObjectParams } from '../schemas.js';
 
 const STEP = 'run';
 const STEP_PATH = `spec.steps[0].`;
-const WAIT_MS = 5000;
 
 function manifestOf(
   plugin: string,
@@ -58,9 +58,7 @@ export function executeRoutes(ctx: ApiContext): Route[] {
         { verb: 'create', resource: 'flexpipelines', namespace: params.namespace },
       ],
       handle: async ({ params, body, caller, res }) => {
-        if (!ctx.plugins.get(keyOf(params))) {
-          throw notFound(`no FlexPlugin "${params.name}" in namespace "${params.namespace}"`);
-        }
+        pluginOf(ctx, params.namespace, params.name);
         const manifest = manifestOf(params.name, body, caller.username);
         const verdict = validateManifest({
           ...manifest,
@@ -75,16 +73,11 @@ export function executeRoutes(ctx: ApiContext): Route[] {
             })),
           );
         }
-        if (!ctx.commands)
-          throw new ApiProblem(503, 'commands-unavailable', 'this replica does not take commands');
-        const name = await ctx.commands.createPipeline(params.namespace, manifest);
-        const deadline = Date.now() + WAIT_MS;
-        let runId: string | undefined;
-        while (!runId && Date.now() < deadline) {
+        const name = await commandsOf(ctx).createPipeline(params.namespace, manifest);
+        const runId = await waitFor(() => {
           const status = ctx.pipelines.get(keyOf({ namespace: params.namespace, name }))?.status;
-          runId = (status?.currentRun ?? status?.lastRun)?.id;
-          if (!runId) await new Promise((r) => setTimeout(r, 100));
-        }
+          return (status?.currentRun ?? status?.lastRun)?.id;
+        });
         res.location(`${API_BASE_PATH}/namespaces/${params.namespace}/pipelines/${name}`);
         return {
           status: 201,

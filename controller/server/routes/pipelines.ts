@@ -1,9 +1,8 @@
 /** FlexPipelines from the informer cache: keyset pages of summaries, and one pipeline. */
 import type { z } from 'zod';
-import { keyOf } from '../../objects.js';
 import type { ApiContext } from '../api-context.js';
-import { notFound } from '../problem.js';
 import { route, type Route } from '../route.js';
+import { pipelineOf } from './lookups.js';
 import {
   NamespaceParams,
   ObjectListQuery,
@@ -64,8 +63,7 @@ export function pipelineRoutes(ctx: ApiContext): Route[] {
         { verb: 'get', resource: 'flexpipelines', namespace: params.namespace, name: params.name },
       ],
       handle: ({ params }) => {
-        const p = ctx.pipelines.get(keyOf(params));
-        if (!p) throw notFound(`no FlexPipeline "${params.name}" in namespace "${params.namespace}"`);
+        const p = pipelineOf(ctx, params.namespace, params.name);
         return Promise.resolve({ json: pipelineSummary(p) });
       },
     }),

@@ -1,9 +1,8 @@
 /** FlexPlugins from the informer cache, each with the pipelines of its namespace that run it. */
 import type { z } from 'zod';
-import { keyOf } from '../../objects.js';
 import type { ApiContext } from '../api-context.js';
-import { notFound } from '../problem.js';
 import { route, type Route } from '../route.js';
+import { pluginOf } from './lookups.js';
 import { NamespaceParams, ObjectListQuery, ObjectParams, PluginList, PluginSummary } from '../schemas.js';
 import { pluginSummary } from '../views/pipeline-view.js';
 import { pageOf } from './list-page.js';
@@ -59,8 +58,7 @@ export function pluginRoutes(ctx: ApiContext): Route[] {
         { verb: 'get', resource: 'flexplugins', namespace: params.namespace, name: params.name },
       ],
       handle: ({ params }) => {
-        const p = ctx.plugins.get(keyOf(params));
-        if (!p) throw notFound(`no FlexPlugin "${params.name}" in namespace "${params.namespace}"`);
+        const p = pluginOf(ctx, params.namespace, params.name);
         return Promise.resolve({ json: pluginSummary(p, ctx.pipelines.list()) });
       },
     }),

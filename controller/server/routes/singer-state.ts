@@ -1,9 +1,8 @@
 /** A pipeline's stored Singer bookmarks, one entry per tap step paired with a target. */
-import { keyOf } from '../../objects.js';
 import { stateIdOf } from '../../pipeline/state-id.js';
 import type { ApiContext } from '../api-context.js';
-import { notFound } from '../problem.js';
 import { route, type Route } from '../route.js';
+import { pipelineOf } from './lookups.js';
 import { PipelineParams, SingerStateList } from '../schemas.js';
 
 export function singerStateRoutes(ctx: ApiContext): Route[] {
@@ -23,8 +22,7 @@ export function singerStateRoutes(ctx: ApiContext): Route[] {
         { verb: 'get', resource: 'flexpipelines', namespace: params.namespace, name: params.name },
       ],
       handle: async ({ params }) => {
-        const p = ctx.pipelines.get(keyOf(params));
-        if (!p) throw notFound(`no FlexPipeline "${params.name}" in namespace "${params.namespace}"`);
+        const p = pipelineOf(ctx, params.namespace, params.name);
         const steps = p.spec.steps
           .filter((s) => s.target)
           .map((s) => ({ step: s.name, stateId: stateIdOf(p, s) }));

@@ -39,6 +39,7 @@ export class FeedHub {
   private subscription: FeedSubscription<FeedItem> | undefined;
   private readonly listeners = new Set<(events: readonly HubEvent[]) => void>();
   private readonly ringSize: number;
+  private stopped = false;
 
   constructor(
     private readonly queries: ApiQueries,
@@ -83,16 +84,9 @@ export class FeedHub {
     );
   }
 
-  private stopped = false;
-
   async stop(): Promise<void> {
     this.stopped = true;
     await this.subscription?.close();
-  }
-
-  /** Whether the hub knows where the feed is (PostgreSQL answered once). */
-  get ready(): boolean {
-    return this.head !== undefined;
   }
 
   /** The newest cursor read: a client without Last-Event-ID starts here. */
@@ -136,9 +130,5 @@ export class FeedHub {
   subscribe(listener: (events: readonly HubEvent[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  get clients(): number {
-    return this.listeners.size;
   }
 }

@@ -43,7 +43,8 @@ export function matchesFilter(item: FeedItem, f: FeedFilter): boolean {
 export class StreamClient {
   private cursor: FeedCursor;
   private lastSentId = '';
-  private pending: string[] = [];
+  /** Chunks not yet handed to the socket, with their size (counted once). */
+  private pending: { chunk: string; bytes: number }[] = [];
   private pendingBytes = 0;
   private draining = false;
   private ended = false;
@@ -122,8 +123,9 @@ export class StreamClient {
 
   private send(chunk: string): void {
     if (this.ended) return;
-    this.pending.push(chunk);
-    this.pendingBytes += Buffer.byteLength(chunk);
+    const bytes = Buffer.byteLength(chunk);
+    this.pending.push({ chunk, bytes });
+    this.pendingBytes += bytes;
     if (this.pendingBytes > this.o.maxBufferedBytes) {
       this.end('slow');
       return;
@@ -134,8 +136,8 @@ export class StreamClient {
   private flush(): void {
     const { res } = this.o;
     while (!this.draining && this.pending.length > 0 && !this.ended) {
-      const chunk = this.pending.shift()!;
-      this.pendingBytes -= Buffer.byteLength(chunk);
+      const { chunk, bytes } = this.pending.shift()!;
+      this.pendingBytes -= bytes;
       if (!res.write(chunk)) {
         this.draining = true;
         res.once('drain', () => {
