@@ -96,7 +96,14 @@ export class ImageStore {
     try {
       const archive = join(dir, 'image.tar');
       await host('skopeo', ['copy', '-q', `containers-storage:${ref}`, `docker-archive:${archive}:${ref}`]);
-      await host(this.ctr, ['-a', this.socket, '-n', 'k8s.io', 'images', 'import', archive]);
+      const args = ['-a', this.socket, '-n', 'k8s.io', 'images', 'import', archive];
+      await host(this.ctr, args).catch(async (err: unknown) => {
+        // containerd 1.6 can collect the snapshots of a re-tagged image's shared layers while an
+        // import is unpacking onto them ("parent snapshot ... does not exist"): once more unpacks afresh.
+        if (!/snapshot .* does not exist/.test((err as Error).message)) throw err;
+        this.log(`real node: importing ${ref} again (a snapshot was collected under it)`);
+        await host(this.ctr, args);
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
