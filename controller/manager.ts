@@ -37,6 +37,7 @@ import type { Reconcile, ReconcileResult } from './reconcile/errors.js';
 import { EventStore } from './store/event-store.js';
 import { storeMetrics } from './store/metrics.js';
 import { migrate } from './store/migrate.js';
+import { CatalogStore } from './store/catalog-store.js';
 import { ReadModels } from './store/read-models.js';
 import { StoreHealth } from './store-health.js';
 import type { ControllerStatusBody } from './server/schemas.js';
@@ -136,6 +137,7 @@ export class Manager {
     this.histories = new HistoryCache(store);
     this.storeHealth = new StoreHealth(store, this.logger, clock);
     const common = { kube, clock };
+    const catalogs = new CatalogStore(options.pool);
     const pipelineReconciler = new PipelineReconciler({
       ...common,
       pipelines: this.pipelines,
@@ -143,7 +145,8 @@ export class Manager {
       podsOf: (uid) => this.podIndex.podsOf(uid),
       store,
       histories: this.histories,
-      actions: new PipelineActions(kube, new ReadModels(options.pool), this.logger),
+      actions: new PipelineActions(kube, new ReadModels(options.pool), catalogs, this.logger),
+      catalogs,
       events: new EventRecorder(kube, this.logger, () => clock.now()),
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,

@@ -12,6 +12,7 @@ import {
   RetryPolicy,
   TimeoutSeconds,
 } from './common.js';
+import { StepCatalog } from './catalog.js';
 import type { RuleIssue } from './kube.js';
 import { ImagePullPolicy, PodPlacementFields, SERVICE_ACCOUNT_RULE } from './scheduling.js';
 import { PluginVolumes } from './volumes.js';
@@ -104,6 +105,7 @@ export const Step = withRules(
     retries: RetryPolicy.optional(),
     timeoutSeconds: TimeoutSeconds.optional(),
     resources: ResourceRequirements.optional(),
+    catalog: StepCatalog.optional(),
     stateId: z
       .string()
       .min(1)

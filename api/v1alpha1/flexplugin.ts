@@ -12,6 +12,7 @@ import {
   RetryPolicy,
   TimeoutSeconds,
 } from './common.js';
+import { CatalogRules } from './catalog.js';
 import { listMap, listSet, withRules } from './kube.js';
 import { ImagePullPolicy, PodPlacementFields, SERVICE_ACCOUNT_RULE } from './scheduling.js';
 import { PluginVolumes } from './volumes.js';
@@ -101,6 +102,15 @@ export function matchesKind(value: unknown, kind: SettingKind): boolean {
       return typeof value === 'object' && value !== null && !Array.isArray(value);
   }
 }
+
+/** The Singer arguments FlexCore passes itself. */
+export const SINGER_FLAGS: readonly string[] = [
+  '--config',
+  '--state',
+  '--catalog',
+  '--properties',
+  '--discover',
+];
 
 const CIDR_SHAPE = /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/;
 
@@ -214,6 +224,10 @@ export const FlexPluginSpec = withRules(
       'Settings the plugin accepts; step config is checked against them.',
       256,
     ).optional(),
+    catalog: CatalogRules.optional().meta({
+      description:
+        'Default Singer catalog rules for every step that runs this tap (select, metadata, schema); a step may override them.',
+    }),
     defaults: PluginDefaults.optional(),
     sandbox: Sandbox.optional(),
     podMetadata: PodMetadata.optional(),
@@ -225,6 +239,22 @@ export const FlexPluginSpec = withRules(
       message: 'protocol singer is only for taps and targets',
       fieldPath: '.protocol',
       check: (s) => s.protocol !== 'singer' || s.type === 'tap' || s.type === 'target',
+    },
+    {
+      cel: "!has(self.catalog) || self.type == 'tap'",
+      message: 'catalog rules are only for taps',
+      fieldPath: '.catalog',
+      check: (s) => s.catalog === undefined || s.type === 'tap',
+    },
+    {
+      cel: "!has(self.args) || (has(self.protocol) && self.protocol == 'plain') || !(self.type in ['tap', 'target']) || !self.args.exists(a, a in ['--config', '--state', '--catalog', '--properties', '--discover'])",
+      message:
+        'FlexCore passes --config, --state, --catalog, --properties and --discover to Singer plugins itself; leave them out of args',
+      fieldPath: '.args',
+      check: (s): boolean =>
+        s.protocol === 'plain' ||
+        !(s.type === 'tap' || s.type === 'target') ||
+        !(s.args ?? []).some((a: string) => SINGER_FLAGS.includes(a)),
     },
     {
       cel: "!has(self.capabilities) || size(self.capabilities) == 0 || self.type in ['tap', 'target']",

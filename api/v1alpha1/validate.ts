@@ -4,6 +4,7 @@
  * cron syntax, time zone names).
  */
 import type { z } from 'zod';
+import { incrementalWithoutKey, type StreamMetadata } from './catalog.js';
 import { GROUP } from './common.js';
 import { FlexPipeline, PIPELINE_KIND } from './flexpipeline.js';
 import { FlexPlugin, PLUGIN_KIND } from './flexplugin.js';
@@ -61,7 +62,24 @@ export function validateManifest(doc: unknown): Verdict {
   const parsed = schema.safeParse(withoutNulls(doc));
   const problems = parsed.success ? [] : parsed.error.issues.flatMap((i) => toProblems(i, doc));
   if (kind === PIPELINE_KIND) problems.push(...pipelineCodeChecks(doc));
+  if (kind === PLUGIN_KIND) problems.push(...pluginCodeChecks(doc));
   return { kind: 'checked', objectKind: kind, ...(name ? { name } : {}), problems: dedupe(problems) };
+}
+
+/**
+ * A plugin's catalog metadata asking for INCREMENTAL where none of its patterns names a
+ * replication-key. (A step's is judged when it runs, against the discovered catalog: the key
+ * may come from the plugin or from the tap.)
+ */
+function pluginCodeChecks(doc: Record<string, unknown>): Problem[] {
+  const spec = isRecord(doc.spec) ? doc.spec : {};
+  const catalog = isRecord(spec.catalog) ? spec.catalog : {};
+  if (!isRecord(catalog.metadata)) return [];
+  const metadata = catalog.metadata as Record<string, StreamMetadata>;
+  return incrementalWithoutKey(metadata).map((pattern) => ({
+    path: `spec.catalog.metadata.${pattern}`,
+    message: 'replication-method INCREMENTAL needs a replication-key (in this pattern or another)',
+  }));
 }
 
 /** Checks a schema cannot express, run on whatever parts of the document are well-formed. */
@@ -97,6 +115,10 @@ function pipelineCodeChecks(doc: Record<string, unknown>): Problem[] {
 
 function toProblems(issue: z.core.$ZodIssue, doc: unknown): Problem[] {
   const path = formatPath(issue.path);
+  if (issue.code === 'invalid_key') {
+    // A map key (a stream pattern) that breaks its rule: say which rule.
+    return [{ path, message: `key ${issue.issues.map((i) => i.message).join('; ')}` }];
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
   }

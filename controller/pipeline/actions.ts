@@ -3,17 +3,22 @@
  * (after its events are recorded) against the Kubernetes API. Every call is idempotent:
  * AlreadyExists and NotFound are success, so a repeated reconcile converges.
  */
-import type { V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { FlexPipeline, FlexPlugin, Step } from '../../api/v1alpha1/index.js';
 import type { KubeClient, WriteGuard } from '../apply/kube-client.js';
 import { isAlreadyExists, isNotFound } from '../kube/api-status-error.js';
 import type { Logger } from '../log.js';
 import type { PipelineObject, PluginObject } from '../objects.js';
 import { RequeueAfterError, TerminalError } from '../reconcile/errors.js';
+import type { CatalogStore } from '../store/catalog-store.js';
 import type { ReadModels } from '../store/read-models.js';
+import { discoveryMarker, isDiscoveryLogComplete } from '../catalog/discovery-output.js';
+import { catalogFlag } from './catalog-need.js';
 import type { RunState } from './history.js';
 import { LABELS, MANAGED_BY } from './labels.js';
 import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInput } from './render/index.js';
+import { CONTAINERS } from './render/layout.js';
+import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
 
 const core = (ns: string): string => `/api/v1/namespaces/${ns}`;
@@ -23,6 +28,16 @@ const asApi = <T>(o: PipelineObject | PluginObject): T => o as unknown as T;
 /** Delay before trying again to create an attempt whose config cannot be rendered yet. */
 export const CONFIG_RETRY_MS = 15_000;
 
+/** How much of a discovery log is read: the catalog's limit and room for the tap's own lines before it. */
+export const DISCOVERY_LOG_READ_BYTES = DISCOVERY_CATALOG_LIMIT + 1024 * 1024;
+
+/** How often, and how far apart, a discovery log without its end line is read. */
+const DISCOVERY_LOG_READS = 8;
+const DISCOVERY_LOG_REREAD_MS = 750;
+
+/** The largest ConfigMap value read as a catalog (a ConfigMap holds at most 1 MiB). */
+const CONFIG_MAP_LIMIT = 1024 * 1024;
+
 export class PipelineActions {
   /** Per pipeline uid, the generation and plugin versions its NetworkPolicies were last applied for. */
   private readonly policiesApplied = new Map<string, string>();
@@ -30,6 +45,7 @@ export class PipelineActions {
   constructor(
     private readonly kube: KubeClient,
     private readonly readModels: ReadModels,
+    private readonly catalogs: CatalogStore,
     private readonly logger: Logger,
   ) {}
 
@@ -45,9 +61,10 @@ export class PipelineActions {
     attempt: number,
     pod: string,
     guard: WriteGuard,
+    discover = false,
   ): Promise<void> {
     await this.ensureNetworkPolicies(p, plugins, guard);
-    const input = await this.attemptInput(p, plugins, run, step, attempt, pod);
+    const input = await this.attemptInput(p, plugins, run, step, attempt, pod, discover);
     const config = renderAttemptConfig(input);
     if ('problems' in config) {
       const first = config.problems[0]!;
@@ -75,14 +92,76 @@ export class PipelineActions {
     await this.ignoreNotFound(this.kube.delete(`${core(ns)}/secrets/${name}`, undefined, guard));
   }
 
-  /** The last lines of a container's log; a line saying why when it cannot be read. */
+  /**
+   * The last lines of a container's log; a line saying why when it cannot be read. A discovery
+   * log is read from its start (the catalog follows the tap's lines), up to a bound.
+   */
   async readLog(ns: string, pod: string, container: string): Promise<string> {
-    const path = `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}&tailLines=2000`;
+    if (container === CONTAINERS.discover) return this.readDiscoveryLog(ns, pod);
+    return this.readLogPath(
+      `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}&tailLines=2000`,
+    );
+  }
+
+  /**
+   * A discovery log from its start. The kubelet may still be writing a large log after the
+   * container has exited, so a log whose catalog has no end line yet is read again, a few times.
+   */
+  private async readDiscoveryLog(ns: string, pod: string): Promise<string> {
+    const path = `${core(ns)}/pods/${pod}/log?container=${CONTAINERS.discover}&limitBytes=${DISCOVERY_LOG_READ_BYTES}`;
+    let text = '';
+    for (let i = 0; i < DISCOVERY_LOG_READS; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, DISCOVERY_LOG_REREAD_MS));
+      text = await this.readLogPath(path);
+      // A log that never started a catalog (a tap that failed) is as complete as it gets.
+      const started = text === '' || text.includes(discoveryMarker(pod));
+      const whole = isDiscoveryLogComplete(text, pod) || Buffer.byteLength(text) >= DISCOVERY_LOG_READ_BYTES;
+      if (!started || whole) return text;
+    }
+    return text;
+  }
+
+  private async readLogPath(path: string): Promise<string> {
     try {
       return await this.kube.getText(path);
     } catch (err) {
       return `[flexcore: the log could not be read: ${(err as Error).message.slice(0, 300)}]`;
     }
+  }
+
+  /** A user's catalog from a ConfigMap key, or why it cannot be used. */
+  async readConfigMapCatalog(
+    ns: string,
+    name: string,
+    key: string,
+  ): Promise<{ text: string } | { missing: string }> {
+    try {
+      const cm = await this.kube.get<V1ConfigMap>(`${core(ns)}/configmaps/${name}`);
+      const text = cm.data?.[key];
+      if (text === undefined) return { missing: `ConfigMap "${name}" has no key "${key}"` };
+      if (Buffer.byteLength(text) > CONFIG_MAP_LIMIT)
+        return { missing: `ConfigMap "${name}" key "${key}" is over 1 MiB` };
+      return { text };
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return { missing: `ConfigMap "${name}" was not found` };
+    }
+  }
+
+  /** The final catalog of a sync attempt, by the digest its StepAttemptScheduled named. */
+  private async catalogOf(
+    run: RunState,
+    step: Step,
+    attempt: number,
+    plugin: PluginObject,
+  ): Promise<AttemptInput['catalog']> {
+    const digest = run.steps[step.name]?.attempts.find((a) => a.attempt === attempt)?.catalog?.digest;
+    if (digest === undefined) return undefined;
+    const body = await this.catalogs.body(digest);
+    if (body === null)
+      throw new TerminalError(`step ${step.name}: catalog ${digest} is not in the store`, 'CatalogLost');
+    const flag = catalogFlag(plugin as unknown as FlexPlugin) ?? '--catalog';
+    return { content: JSON.parse(body) as unknown, flag };
   }
 
   private async attemptInput(
@@ -92,6 +171,7 @@ export class PipelineActions {
     step: Step,
     attempt: number,
     pod: string,
+    discover: boolean,
   ): Promise<AttemptInput> {
     const plugin = plugins.get(step.plugin);
     const targetPlugin = step.target ? plugins.get(step.target.plugin) : undefined;
@@ -99,8 +179,16 @@ export class PipelineActions {
       throw new RequeueAfterError(`step ${step.name}: a plugin it needs is gone`, CONFIG_RETRY_MS);
     }
     const refresh = run.fullRefresh.includes('*') || run.fullRefresh.includes(step.name);
-    const wantsState = plugin.spec.type === 'tap' && !refresh;
+    // The state capability is what says a tap takes --state.
+    const wantsState =
+      !discover &&
+      plugin.spec.type === 'tap' &&
+      (plugin.spec.capabilities ?? []).includes('state') &&
+      !refresh;
+    const catalog = discover ? undefined : await this.catalogOf(run, step, attempt, plugin);
     return {
+      ...(discover && { discover }),
+      ...(catalog && { catalog }),
       pipeline: asApi<FlexPipeline>({ ...p, spec: run.spec }),
       step,
       plugin: asApi<FlexPlugin>(plugin),

@@ -148,6 +148,7 @@ export function syncAttempt(plan: Plan, run: RunState, step: Step, a: AttemptSta
         step: step.name,
         attempt: a.attempt,
         pod: a.pod,
+        ...(a.phase === 'Discovering' && { discover: true }),
       });
       plan.wake(a.scheduledAt + timeoutMs);
     }

@@ -6,7 +6,8 @@
 import type { FlexPipelineSpec, RunPhase, RunTrigger } from '../../api/v1alpha1/index.js';
 import type { RecordedEvent } from '../store/recorded-event.js';
 
-export type AttemptPhase = 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Cancelled';
+export type AttemptPhase =
+  'Discovering' | 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Cancelled';
 export const FINISHED_ATTEMPT: ReadonlySet<AttemptPhase> = new Set([
   'Succeeded',
   'Failed',
@@ -24,6 +25,10 @@ export interface AttemptState {
   exitCode?: number;
   reason?: string;
   message?: string;
+  /** The discovery Pod that ran first, and the cache key it discovered for. */
+  discovery?: { pod: string; catalogKey: string };
+  /** The final catalog of the sync Pod, by digest. */
+  catalog?: { digest: string; flag: '--catalog' | '--properties' };
 }
 
 export interface StepState {
@@ -64,6 +69,8 @@ export interface History {
   lastScheduleTime?: number;
   /** The pipeline's deletion was recorded. */
   deleted: boolean;
+  /** Per step, the last flexcore.io/rediscover value a discovery answered. */
+  rediscovered?: Record<string, string>;
 }
 
 /** Finished runs kept in memory; enough for the largest history limits (100 + 100). */
@@ -131,15 +138,36 @@ const FOLDERS: Record<string, Folder> = {
     run.reason = d.reason === undefined ? undefined : str(d, 'reason');
     run.finishedAt = at;
   },
-  StepAttemptScheduled(h, d, at) {
+  CatalogDiscoveryScheduled(h, d, at) {
     const run = runOf(h, d);
     if (!run || !isActive(run) || lastAttempt(run, d)) return;
+    const pod = str(d, 'pod');
     stepOf(run, str(d, 'step')).attempts.push({
       attempt: num(d, 'attempt') ?? 1,
-      pod: str(d, 'pod'),
+      pod,
+      scheduledAt: at,
+      phase: 'Discovering',
+      discovery: { pod, catalogKey: str(d, 'catalogKey') },
+    });
+    if (typeof d.rediscover === 'string') (h.rediscovered ??= {})[str(d, 'step')] = d.rediscover;
+    run.phase = 'Running';
+  },
+  StepAttemptScheduled(h, d, at) {
+    const run = runOf(h, d);
+    if (!run || !isActive(run)) return;
+    const existing = lastAttempt(run, d);
+    if (existing && existing.phase !== 'Discovering') return;
+    const catalog = d.catalog as { digest: string; flag: '--catalog' | '--properties' } | undefined;
+    const attempt: AttemptState = existing ?? {
+      attempt: num(d, 'attempt') ?? 1,
+      pod: '',
       scheduledAt: at,
       phase: 'Scheduled',
-    });
+    };
+    // After a discovery the attempt goes on in its sync Pod, timed from now.
+    Object.assign(attempt, { pod: str(d, 'pod'), scheduledAt: at, phase: 'Scheduled' });
+    if (catalog) attempt.catalog = { digest: catalog.digest, flag: catalog.flag };
+    if (!existing) stepOf(run, str(d, 'step')).attempts.push(attempt);
     run.phase = 'Running';
   },
   StepAttemptStarted(h, d, at) {

@@ -28,6 +28,11 @@ export const ANNOTATIONS = {
   runFullRefresh: 'flexcore.io/run-full-refresh',
   /** On an ad hoc pipeline: seconds after its run finished until the controller deletes it (3600). */
   ttlAfterFinished: 'flexcore.io/ttl-seconds-after-finished',
+  /**
+   * Set by users: a new value makes each tap step discover its catalog again at its next
+   * attempt instead of using the cached one (the value is recorded with the discovery).
+   */
+  rediscover: 'flexcore.io/rediscover',
   /** Set by the API's commands: the user who asked (for people reading the object, not for the engine). */
   requestedBy: 'flexcore.io/requested-by',
 } as const;

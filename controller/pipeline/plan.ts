@@ -7,11 +7,25 @@
 import { deterministicEventId } from '../store/event-store.js';
 import type { NewEvent } from '../store/recorded-event.js';
 import type { PipelineObject, PluginObject } from '../objects.js';
+import type { CachedCatalog } from '../store/catalog-store.js';
 import { applyEvent, type History } from './history.js';
 import type { ObservedPod } from './observed-pod.js';
 
 /** Container name → log text (or a line saying why it could not be read). */
 export type PodLogs = Readonly<Record<string, string>>;
+
+/** A catalog the planner needs read: the cache entry of a key, or a user's ConfigMap. */
+export type CatalogRequest =
+  | { readonly kind: 'cached'; readonly key: string }
+  | { readonly kind: 'configMap'; readonly name: string; readonly key: string };
+
+/** What was read for a CatalogRequest: a cache entry or null, a ConfigMap's text or why not. */
+export type CatalogFetch = CachedCatalog | null | { readonly text: string } | { readonly missing: string };
+
+/** The map key of a request. */
+export function catalogRequestId(r: CatalogRequest): string {
+  return r.kind === 'cached' ? `cached:${r.key}` : `configMap:${r.name}/${r.key}`;
+}
 
 export type Action =
   | {
@@ -21,6 +35,8 @@ export type Action =
       readonly step: string;
       readonly attempt: number;
       readonly pod: string;
+      /** A discovery Pod rather than the attempt's sync Pod. */
+      readonly discover?: boolean;
     }
   | { readonly kind: 'deletePod'; readonly pod: string; readonly reason: string }
   | { readonly kind: 'deleteSecret'; readonly name: string }
@@ -40,6 +56,8 @@ export interface PlanInput {
   readonly pods: readonly ObservedPod[];
   /** Logs of Pods the planner asked for (`needLogs`) in an earlier pass. */
   readonly logs: ReadonlyMap<string, PodLogs>;
+  /** Catalogs the planner asked for (`needCatalogs`) in an earlier pass, by catalogRequestId. */
+  readonly catalogs?: ReadonlyMap<string, CatalogFetch>;
   readonly now: number;
   readonly stream: string;
   /** Why no new run may start (invalid spec, missing plugin); active runs still go on. */
@@ -54,6 +72,12 @@ export class Plan {
   readonly actions: Action[] = [];
   /** Pods whose logs must be read before the attempt can be recorded as finished. */
   readonly needLogs = new Set<string>();
+  /** Catalogs that must be read before a tap step's attempt can be scheduled. */
+  readonly needCatalogs = new Map<string, CatalogRequest>();
+  /** Catalog bodies by digest, stored before the events that name them are appended. */
+  readonly blobs = new Map<string, string>();
+  /** Catalogs discovered in this pass, by cache key: later decisions of the pass use them. */
+  private readonly discovered = new Map<string, CachedCatalog>();
   /** The earliest time something becomes due (retry, timeout, deadline, tick). */
   wakeAt: number | undefined;
   /** Why nothing starts although something is pending (e.g. Forbid), for status. */
@@ -104,6 +128,22 @@ export class Plan {
 
   pod(name: string): ObservedPod | undefined {
     return this.input.pods.find((p) => p.name === name);
+  }
+
+  /** A catalog as read for `request`, or undefined after asking the reconciler to read it. */
+  catalog(request: CatalogRequest): CatalogFetch | undefined {
+    if (request.kind === 'cached' && this.discovered.has(request.key))
+      return this.discovered.get(request.key);
+    const id = catalogRequestId(request);
+    const fetched = this.input.catalogs?.get(id);
+    if (fetched === undefined) this.needCatalogs.set(id, request);
+    return fetched;
+  }
+
+  /** Remembers a catalog discovered in this pass (its body goes to the store with the events). */
+  learnCatalog(key: string, catalog: CachedCatalog): void {
+    this.discovered.set(key, catalog);
+    this.blobs.set(catalog.digest, catalog.text);
   }
 
   /** The logs of a finished Pod, or undefined after asking the reconciler to read them. */

@@ -24,7 +24,8 @@ import type { History } from './history.js';
 import { FINALIZER } from './labels.js';
 import { pipelineStream } from './naming.js';
 import { observePod, type ObservedPod } from './observed-pod.js';
-import type { Action, Plan, PodLogs } from './plan.js';
+import type { Action, CatalogFetch, CatalogRequest, Plan, PodLogs } from './plan.js';
+import type { CatalogStore } from '../store/catalog-store.js';
 import { planPipeline } from './planner.js';
 import { computeStatus } from './status.js';
 import { pipelineProblem } from './validation.js';
@@ -37,6 +38,7 @@ export interface PipelineReconcilerDeps {
   readonly store: EventStore;
   readonly histories: HistoryCache;
   readonly actions: PipelineActions;
+  readonly catalogs: CatalogStore;
   readonly events: EventRecorder;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -138,12 +140,19 @@ export class PipelineReconciler {
       now,
       stream,
       logs: new Map<string, PodLogs>(),
+      catalogs: new Map<string, CatalogFetch>(),
       startBlocked: invalid?.message,
       startGraceMs: this.deps.startGraceMs ?? DEFAULT_START_GRACE_MS,
     };
     let plan = planPipeline(input);
-    if (plan.needLogs.size > 0)
-      plan = planPipeline({ ...input, logs: await this.readLogs(p, pods, plan.needLogs) });
+    // What a pass asks for is read and the pass planned again: logs of finished Pods, then
+    // catalogs (a discovery's catalog can lead on to a cached one in the same reconcile).
+    for (let pass = 0; pass < 3 && (plan.needLogs.size > 0 || plan.needCatalogs.size > 0); pass++) {
+      for (const [pod, logs] of await this.readLogs(p, pods, plan.needLogs)) input.logs.set(pod, logs);
+      for (const [id, fetched] of await this.readCatalogs(p, plan.needCatalogs))
+        input.catalogs.set(id, fetched);
+      plan = planPipeline(input);
+    }
     const after = await this.record(stream, history, plan, term);
     await this.act(p, plugins, after, plan.actions, term);
     if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
@@ -192,9 +201,26 @@ export class PipelineReconciler {
     return logs;
   }
 
-  /** Appends the plan's events; returns the history they lead to. */
+  private async readCatalogs(
+    p: PipelineObject,
+    requests: ReadonlyMap<string, CatalogRequest>,
+  ): Promise<Map<string, CatalogFetch>> {
+    const fetched = new Map<string, CatalogFetch>();
+    for (const [id, r] of requests) {
+      fetched.set(
+        id,
+        r.kind === 'cached'
+          ? await this.deps.catalogs.cached(r.key)
+          : await this.deps.actions.readConfigMapCatalog(p.metadata.namespace, r.name, r.key),
+      );
+    }
+    return fetched;
+  }
+
+  /** Appends the plan's events (catalog bodies they name first); returns the history they lead to. */
   private async record(stream: string, history: History, plan: Plan, term: Term): Promise<History> {
     if (plan.events.length === 0) return history;
+    await this.deps.catalogs.put(plan.blobs);
     const expected = history.version < 0 ? 'no_stream' : history.version;
     this.deps.failpoints?.hit('before-append');
     const result = await this.deps.store.append(stream, expected, plan.events, term.fencing);
@@ -218,7 +244,8 @@ export class PipelineReconciler {
       if (a.kind === 'createPod') {
         const run = h.runs.find((r) => r.id === a.runId);
         const step = run?.spec.steps.find((s) => s.name === a.step);
-        if (run && step) await this.deps.actions.createAttempt(p, plugins, run, step, a.attempt, a.pod, term);
+        if (run && step)
+          await this.deps.actions.createAttempt(p, plugins, run, step, a.attempt, a.pod, term, a.discover);
       } else if (a.kind === 'deletePod') await this.deps.actions.deletePod(ns, a.pod, term);
       else if (a.kind === 'deleteSecret') await this.deps.actions.deleteSecret(ns, a.name, term);
       else

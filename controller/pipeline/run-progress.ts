@@ -5,25 +5,14 @@
  */
 import type { Step } from '../../api/v1alpha1/index.js';
 import { finishAttempt, podFinish, syncAttempt } from './attempts.js';
+import { syncDiscovery } from './discovery-attempt.js';
 import type { RunState } from './history.js';
-import { podName } from './naming.js';
 import type { Plan } from './plan.js';
+import { scheduleAttempt } from './schedule-attempt.js';
 import { standing, type StepStanding } from './step-outcome.js';
 
 function standingOf(plan: Plan, run: RunState, step: Step): StepStanding {
   return standing(run.id, step, run.steps[step.name], plan.input.plugins.get(step.plugin));
-}
-
-function scheduleAttempt(plan: Plan, run: RunState, step: Step, attempt: number): void {
-  const pod = podName(plan.input.pipeline.metadata.name, run.key, step.name, attempt);
-  plan.emit(
-    'StepAttemptScheduled',
-    { runId: run.id, step: step.name, attempt, pod },
-    run.id,
-    step.name,
-    attempt,
-  );
-  plan.act({ kind: 'createPod', runId: run.id, runKey: run.key, step: step.name, attempt, pod });
 }
 
 function startIfReady(plan: Plan, run: RunState, step: Step): void {
@@ -43,7 +32,8 @@ function stepPass(plan: Plan, run: RunState): boolean {
   const before = plan.events.length;
   for (const step of run.spec.steps) {
     const s = standingOf(plan, run, step);
-    if (s.kind === 'active') syncAttempt(plan, run, step, s.attempt);
+    if (s.kind === 'active' && s.attempt.phase === 'Discovering') syncDiscovery(plan, run, step, s.attempt);
+    else if (s.kind === 'active') syncAttempt(plan, run, step, s.attempt);
     else if (s.kind === 'notStarted') startIfReady(plan, run, step);
     else if (s.kind === 'retrying' && plan.now >= s.at) scheduleAttempt(plan, run, step, s.after.attempt + 1);
     else if (s.kind === 'retrying') plan.wake(s.at);
@@ -84,7 +74,9 @@ export function stopRun(plan: Plan, run: RunState, reason: string, phase: 'Cance
     if (s.kind === 'active') {
       // A Pod that already ended is recorded as it ended, not as cancelled.
       const pod = plan.pod(s.attempt.pod);
-      const ended = pod && (pod.outcome === 'Succeeded' || pod.outcome === 'Failed');
+      // A discovery that ended is no outcome of the step: it is cancelled like one still running.
+      const ended =
+        pod && s.attempt.phase !== 'Discovering' && (pod.outcome === 'Succeeded' || pod.outcome === 'Failed');
       const finish = ended ? podFinish(pod) : { phase: 'Cancelled' as const, reason };
       complete = finishAttempt(plan, run, step, s.attempt, finish) && complete;
     }

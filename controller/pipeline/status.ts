@@ -51,6 +51,8 @@ function stepStatus(input: StatusInput, run: RunState, name: string): StepStatus
       const pod = input.pods.find((p) => p.name === s.attempt.pod);
       const phase: StepPhase =
         s.attempt.phase === 'Running' || pod?.outcome === 'Running' ? 'Running' : 'Scheduled';
+      if (s.attempt.phase === 'Discovering')
+        return { ...base, phase, reason: 'Discovering', message: 'The tap is discovering its catalog.' };
       // A container that cannot start says why while the grace runs.
       return { ...base, phase, ...(pod?.stuck && { reason: pod.stuck.reason, message: pod.stuck.message }) };
     }

@@ -10,7 +10,9 @@ import {
   type Step,
   type SingerTarget,
 } from '../../api/v1alpha1/index.js';
+import type { FlexPlugin } from '../../api/v1alpha1/index.js';
 import type { PipelineObject, PluginObject } from '../objects.js';
+import { catalogNeed } from './catalog-need.js';
 
 export interface Invalid {
   readonly reason: string;
@@ -72,6 +74,8 @@ function stepProblem(step: Step, plugins: ReadonlyMap<string, PluginObject>): In
     };
   const config = configProblem(where, step, plugin);
   if (config) return { reason: 'ConfigInvalid', message: config };
+  const need = catalogNeed(step, plugin as unknown as FlexPlugin);
+  if (need.kind === 'problem') return { reason: need.reason, message: need.message };
   return step.target ? targetProblem(where, step, step.target, plugin, plugins) : undefined;
 }
 

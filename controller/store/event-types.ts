@@ -8,6 +8,8 @@ import { z } from 'zod';
 const Timestamp = z.iso.datetime({ offset: true });
 const RunRef = { runId: z.string().min(1), at: Timestamp.optional() };
 const AttemptRef = { ...RunRef, step: z.string().min(1), attempt: z.int().min(1) };
+/** A SHA-256 in hex: catalog keys and the digests of stored catalogs. */
+const Digest = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** Largest log tail kept per attempt and container, in bytes (the projection also enforces it). */
 export const MAX_LOG_TAIL_BYTES = 64 * 1024;
@@ -24,7 +26,35 @@ export const EventData = {
     phase: z.enum(['Succeeded', 'Failed', 'Cancelled']),
     reason: z.string().optional(),
   }),
-  StepAttemptScheduled: z.object({ ...AttemptRef, pod: z.string().min(1) }),
+  StepAttemptScheduled: z.object({
+    ...AttemptRef,
+    pod: z.string().min(1),
+    /** The final catalog the tap syncs with (stored in flexcore.catalog_blobs by digest). */
+    catalog: z
+      .object({
+        digest: Digest,
+        bytes: z.int().min(0),
+        flag: z.enum(['--catalog', '--properties']),
+        selectedStreams: z.int().min(0),
+      })
+      .optional(),
+  }),
+  CatalogDiscoveryScheduled: z.object({
+    ...AttemptRef,
+    pod: z.string().min(1),
+    catalogKey: Digest,
+    /** The flexcore.io/rediscover value this discovery answers, when it was asked for. */
+    rediscover: z.string().optional(),
+  }),
+  CatalogDiscovered: z.object({
+    ...AttemptRef,
+    catalogKey: Digest,
+    digest: Digest,
+    bytes: z.int().min(0),
+    streams: z.int().min(0),
+    plugin: z.string().min(1),
+    image: z.string().min(1),
+  }),
   StepAttemptStarted: z.object({ ...AttemptRef }),
   StepAttemptFinished: z.object({
     ...AttemptRef,

@@ -17,6 +17,7 @@ export const PROJECTION_TABLES = [
   'singer_state',
   'log_tails',
   'run_summary',
+  'discovered_catalogs',
 ] as const;
 
 type Params<T extends ProjectedType> = (d: EventDataOf<T>, at: Date, position: number) => unknown[];
@@ -33,6 +34,8 @@ const PARAMS: { [T in ProjectedType]: Params<T> } = {
   ],
   RunFinished: (d, at, p) => [d.runId, d.phase, d.reason ?? null, at, p],
   StepAttemptScheduled: (d, at, p) => [d.runId, d.step, d.attempt, d.pod, at, p],
+  CatalogDiscoveryScheduled: (d, at, p) => [d.runId, d.step, d.attempt, d.pod, at, p],
+  CatalogDiscovered: (d, at, p) => [d.catalogKey, d.digest, d.plugin, d.image, d.streams, d.bytes, at, p],
   StepAttemptStarted: (d, at, p) => [d.runId, d.step, d.attempt, at, p],
   StepAttemptFinished: (d, at, p) => [
     d.runId,

@@ -6,7 +6,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { ControlPlane } from '../plane/control-plane.js';
 import { REAL_NODE_PLACEMENT } from '../plane/node/node-config.js';
@@ -19,7 +18,11 @@ export const DEMO_ROWS = 1000;
 /** The plugin images the demo runs (hack/build-images.sh names). */
 const IMAGES = ['tap-postgres', 'target-jsonl', 'target-postgres', 'dbt-postgres'] as const;
 
-const CATALOG = fileURLToPath(new URL('orders-catalog.json', import.meta.url));
+/** The demo's catalog rules: only public.orders, INCREMENTAL on updated_at (Meltano's select and metadata). */
+const ORDERS_INCREMENTAL = {
+  select: ['public-orders.*'],
+  metadata: { 'public-orders': { 'replication-method': 'INCREMENTAL', 'replication-key': 'updated_at' } },
+};
 
 const MODEL = `-- Orders and revenue per customer, from the table target-postgres loaded.
 select customer, count(*) as orders, sum(amount) as revenue
@@ -50,6 +53,7 @@ function pipelines(source: PodReachablePostgres): Record<string, unknown>[] {
     plugin: 'tap-postgres',
     config: { ...db, database: 'shop', filter_schemas: ['public'] },
     configFrom: password,
+    catalog: ORDERS_INCREMENTAL,
   };
   return [
     object('flexcore.io/v1alpha1', 'FlexPipeline', 'demo-orders-files', {
@@ -130,9 +134,6 @@ export async function startRealDemo(
     await hostPathClaim(plane, namespace, 'demo-files', files);
     const objects = [
       object('v1', 'Secret', 'demo-db', { type: 'Opaque', stringData: { password: source.password } }),
-      object('v1', 'ConfigMap', 'tap-postgres-catalog', {
-        data: { 'catalog.json': await readFile(CATALOG, 'utf8') },
-      }),
       object('v1', 'ConfigMap', 'demo-dbt', {
         data: {
           'dbt_project.yml': 'name: demo\nversion: "1.0"\nprofile: demo\nmodel-paths: [models]\n',

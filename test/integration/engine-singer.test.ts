@@ -8,7 +8,7 @@ describe('engine: Singer state between runs', function () {
   before(async () => {
     engine = await startEngine({ prefix: 'singer' });
     await engine.apply(
-      plugin('tap-orders', { type: 'tap', command: ['tap-orders'] }),
+      plugin('tap-orders', { type: 'tap', command: ['tap-orders'], capabilities: ['state'] }),
       plugin('target-lake', { type: 'target', command: ['target-lake'] }),
       pipeline('sync', {
         steps: [

@@ -1,16 +1,19 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { boundLogTail, MAX_LOG_TAIL_BYTES } from '../../controller/store/event-types.js';
 import { deterministicEventId, type Fencing } from '../../controller/store/event-store.js';
 import type { NewEvent } from '../../controller/store/recorded-event.js';
 import { replayProjections } from '../../controller/store/replay.js';
 import { freshStore, type TestStore } from './support/store.js';
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const FENCE: Fencing = { fence: 'leader', token: 1 };
 const iso = (ms: number): string => new Date(Date.UTC(2026, 10, 1) + ms).toISOString();
 
 /** The events of one run of a pipeline: a DAG where `b` retries, and either succeeds or fails and `c` is skipped. */
 function runEvents(pipeline: string, run: number, outcome: 'Succeeded' | 'Failed'): NewEvent[] {
   const runId = `${pipeline}-r${run}`;
+  const catalogKey = sha256(`key of ${pipeline}`);
   const t0 = run * 60_000;
   const e = (
     type: string,
@@ -46,6 +49,25 @@ function runEvents(pipeline: string, run: number, outcome: 'Succeeded' | 'Failed
       trigger: run === 0 ? 'Generation' : 'Schedule',
       generation: 1,
       at: iso(t0),
+    }),
+    // Step a's tap discovers its catalog first (the attempt's first Pod), then syncs.
+    e('CatalogDiscoveryScheduled', {
+      step: 'a',
+      attempt: 1,
+      pod: `${runId}-a-1-discover`,
+      catalogKey,
+      at: iso(t0),
+    }),
+    e('CatalogDiscovered', {
+      step: 'a',
+      attempt: 1,
+      catalogKey,
+      digest: sha256(`catalog of ${pipeline} #${run}`),
+      bytes: 1000 + run,
+      streams: 3,
+      plugin: 'tap-postgres',
+      image: 'example.com/tap-postgres:1',
+      at: iso(t0 - 500),
     }),
     ...attempt('a', 1, 0, 'Succeeded', 0),
     e('SingerStateCaptured', {

@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { FlexPipeline, FlexPlugin, type Step } from '../../api/v1alpha1/index.js';
 import type { AttemptInput } from '../../controller/pipeline/render/attempt-input.js';
 import { renderPod } from '../../controller/pipeline/render/pod.js';
+import { renderAttemptConfig } from '../../controller/pipeline/render/config.js';
 import { parseQuantity } from '../../controller/pipeline/render/quantity.js';
 import { DEFAULT_RESOURCES, mergeResources } from '../../controller/pipeline/render/resources.js';
 import {
@@ -487,6 +488,69 @@ describe('renderPod', () => {
     expect(structuredClone({ ...input, secrets: [...input.secrets] })).to.deep.equal(before);
   });
 
+  it('renders a discovery attempt: the tap alone, --discover behind the discovery wrapper, config only', () => {
+    const tapPlugin = FlexPlugin.parse({
+      apiVersion: 'flexcore.io/v1alpha1',
+      kind: 'FlexPlugin',
+      metadata: { name: 'tap-pg', namespace: 'data' },
+      spec: {
+        type: 'tap',
+        image: 'example.com/tap:1',
+        command: ['tap-postgres'],
+        capabilities: ['catalog', 'discover', 'state'],
+      },
+    });
+    const input = {
+      ...attempt(p, 'load'),
+      plugin: tapPlugin,
+      discover: true,
+      podName: 'x-g1-load-1-discover',
+      secretName: 'x-g1-load-1-discover',
+      singerState: { bookmarks: {} },
+    };
+    const pod = renderPod(input);
+    expect(pod.spec?.containers.map((c) => c.name)).to.deep.equal(['discover']);
+    const c = container(pod, 'discover');
+    expect(c.command?.slice(0, 2)).to.deep.equal(['/bin/sh', '-c']);
+    expect(c.command?.slice(3)).to.deep.equal([
+      'flexcore-discover',
+      'tap-postgres',
+      '--config',
+      '/flexcore/config/config.json',
+      '--discover',
+    ]);
+    expect(c.env).to.deep.include({
+      name: 'FLEXCORE_CATALOG_MARKER',
+      value: '--- flexcore: catalog of x-g1-load-1-discover follows ---',
+    });
+    const config = renderAttemptConfig(input);
+    expect('secret' in config && Object.keys(config.secret.data ?? {})).to.deep.equal(['config.json']);
+    // The sync attempt after it: the final catalog in the Secret, beside config and state.
+    const sync = renderAttemptConfig({
+      ...input,
+      discover: undefined,
+      catalog: { content: { streams: [] }, flag: '--properties' },
+    });
+    expect('secret' in sync && Object.keys(sync.secret.data ?? {})).to.deep.equal([
+      'config.json',
+      'target-config.json',
+      'state.json',
+      'catalog.json',
+    ]);
+    expect('secret' in sync && sync.secret.data?.['catalog.json']).to.equal(
+      Buffer.from('{"streams":[]}').toString('base64'),
+    );
+    const syncPod = renderPod({
+      ...input,
+      discover: undefined,
+      catalog: { content: { streams: [] }, flag: '--properties' },
+    });
+    expect(container(syncPod, 'tap').command?.slice(-2)).to.deep.equal([
+      '--properties',
+      '/flexcore/config/catalog.json',
+    ]);
+  });
+
   it('renders the sample pipeline with the catalog plugins (given commands to wrap)', () => {
     const docs = (file: string): unknown[] =>
       parseAllDocuments(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')).map(
@@ -503,7 +567,9 @@ describe('renderPod', () => {
       ...(sample as object),
       metadata: { name: 'orders-nightly', namespace: 'data', uid: UID },
     });
-    const pod = renderPod({ ...attempt(nightly, 'extract-load'), plugin: tapPg, targetPlugin: targetJsonl });
+    const catalog = { content: { streams: [] }, flag: '--catalog' as const };
+    const input = { ...attempt(nightly, 'extract-load'), plugin: tapPg, targetPlugin: targetJsonl, catalog };
+    const pod = renderPod(input);
     expect(pod.spec?.activeDeadlineSeconds).to.equal(3600);
     expect(container(pod, 'tap').resources).to.deep.equal({
       requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
@@ -512,17 +578,15 @@ describe('renderPod', () => {
     expect(container(pod, 'tap').command?.slice(3)).to.deep.equal([
       'flexcore-tap',
       'tap-postgres',
-      '--catalog',
-      '/catalog/catalog.json',
       '--config',
       '/flexcore/config/config.json',
+      '--catalog',
+      '/flexcore/config/catalog.json',
     ]);
-    // The catalog from the plugin's default ConfigMap volume; the files on the sample's claim.
-    expect(container(pod, 'tap').volumeMounts).to.deep.include({
-      name: 'tap-v-catalog',
-      mountPath: '/catalog',
-      readOnly: true,
-    });
+    // The final catalog travels in the attempt's Secret, projected for the tap only.
+    const volume = (name: string): V1Volume | undefined => pod.spec?.volumes?.find((v) => v.name === name);
+    expect(volume('config')?.secret?.items?.map((i) => i.key)).to.deep.equal(['config.json', 'catalog.json']);
+    expect(volume('target-config')?.secret?.items?.map((i) => i.key)).to.deep.equal(['target-config.json']);
     expect(container(pod, 'target').volumeMounts).to.deep.include.members([
       { name: 'target-writable-0', mountPath: '/data' },
       { name: 'target-v-out', mountPath: '/data/out' },

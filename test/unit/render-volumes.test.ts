@@ -43,7 +43,7 @@ const tap = plugin('tap-pg', {
   type: 'tap',
   image: 'example.com/tap:1',
   command: ['tap-postgres'],
-  args: ['--catalog', '/catalog/catalog.json'],
+  args: ['--settings-file', '/catalog/settings.json'],
   defaults: { volumes: [{ name: 'catalog', mountPath: '/catalog', configMap: { name: 'default-catalog' } }] },
 });
 const target = plugin('target-jsonl', {
@@ -234,8 +234,8 @@ describe('user volumes: a Singer pair', () => {
     // The plugin's args point into the ConfigMap; the Singer arguments follow them.
     expect(container(pod, 'tap').command?.slice(4, 7)).to.deep.equal([
       'tap-postgres',
-      '--catalog',
-      '/catalog/catalog.json',
+      '--settings-file',
+      '/catalog/settings.json',
     ]);
   });
 

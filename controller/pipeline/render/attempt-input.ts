@@ -26,6 +26,10 @@ export interface AttemptInput {
   readonly secretName: string;
   /** Singer state for the tap (`--state`); undefined on a first run or a full refresh. */
   readonly singerState?: Record<string, unknown>;
+  /** A discovery attempt: the tap runs with --discover and prints its catalog (see discovery-wrapper.ts). */
+  readonly discover?: boolean;
+  /** The catalog the tap syncs with, and the flag that passes it (by the tap's capabilities). */
+  readonly catalog?: { readonly content: unknown; readonly flag: '--catalog' | '--properties' };
   /** The user Secrets named by `configFrom`: name → decoded key/value pairs. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }

@@ -30,6 +30,7 @@ function resolveAll(input: AttemptInput): { files: Record<string, unknown>; prob
   });
   const files: Record<string, unknown> = { [CONFIG_FILES.config]: own.values };
   const problems = [...own.problems];
+  if (input.discover) return { files, problems: [...problems, ...volumeProblems(input)] };
   if (step.target && targetPlugin) {
     const { config, configFrom } = step.target;
     const target = resolvePluginConfig({ plugin: targetPlugin, part: 'target', config, configFrom, secrets });
@@ -38,6 +39,7 @@ function resolveAll(input: AttemptInput): { files: Record<string, unknown>; prob
   }
   // The state goes where a tap reads it; a plain step given state has no use for it.
   if (planContainers(input).some((p) => p.state)) files[CONFIG_FILES.state] = input.singerState;
+  if (planContainers(input).some((p) => p.catalog)) files[CONFIG_FILES.catalog] = input.catalog?.content;
   return { files, problems: [...problems, ...pairingProblems(input), ...volumeProblems(input)] };
 }
 

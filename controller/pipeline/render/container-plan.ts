@@ -23,6 +23,10 @@ export interface ContainerPlan {
   readonly paired: boolean;
   /** True when the state file is passed (`--state`). */
   readonly state: boolean;
+  /** The flag that passes the catalog file, when the tap gets one. */
+  readonly catalog?: '--catalog' | '--properties';
+  /** A discovery attempt's only container: the tap with --discover behind the discovery wrapper. */
+  readonly discover?: boolean;
   /** The user's volumes this container mounts (plugin defaults, then the step's). */
   readonly volumes: readonly PluginVolume[];
 }
@@ -38,6 +42,7 @@ function pairPlans(input: AttemptInput, target: FlexPlugin): ContainerPlan[] {
       singer: 'tap',
       paired: true,
       state: input.singerState !== undefined,
+      ...(input.catalog && { catalog: input.catalog.flag }),
       volumes: mergeVolumes(input.plugin.spec.defaults?.volumes, input.step.volumes),
     },
     {
@@ -66,12 +71,30 @@ function singlePlan(input: AttemptInput): ContainerPlan {
     ...(singer ? { singer } : {}),
     paired: false,
     state: singer === 'tap' && input.singerState !== undefined,
+    ...(singer === 'tap' && input.catalog && { catalog: input.catalog.flag }),
     volumes: mergeVolumes(spec.defaults?.volumes, input.step.volumes),
   };
 }
 
-/** The containers of the attempt: `plugin`, or `tap` and `target` for a Singer pair. */
+function discoveryPlan(input: AttemptInput): ContainerPlan {
+  const spec = input.plugin.spec;
+  return {
+    name: CONTAINERS.discover,
+    plugin: input.plugin,
+    configFile: CONFIG_FILES.config,
+    configVolume: VOLUMES.config,
+    resources: [spec.defaults?.resources, input.step.resources],
+    singer: 'tap',
+    paired: false,
+    state: false,
+    discover: true,
+    volumes: mergeVolumes(spec.defaults?.volumes, input.step.volumes),
+  };
+}
+
+/** The containers of the attempt: `plugin`, `tap` and `target` for a Singer pair, or `discover`. */
 export function planContainers(input: AttemptInput): ContainerPlan[] {
+  if (input.discover) return [discoveryPlan(input)];
   if (input.step.target === undefined) return [singlePlan(input)];
   if (input.targetPlugin === undefined)
     throw new TerminalError(

@@ -3,6 +3,7 @@ import type { V1EnvVar } from '@kubernetes/client-node';
 import type { AttemptInput } from './attempt-input.js';
 import type { ContainerPlan } from './container-plan.js';
 import { configPath, PIPE_PATH, SCRATCH_DIR } from './layout.js';
+import { discoveryEnv } from './discovery-wrapper.js';
 import { PIPE_ENV } from './singer-wrapper.js';
 
 /** Variables FlexCore sets; the prefix is reserved, so a plugin cannot shadow them. */
@@ -29,5 +30,6 @@ export function containerEnv(plan: ContainerPlan, input: AttemptInput): V1EnvVar
     { name: ENV.attempt, value: String(input.attempt) },
     { name: ENV.configFile, value: configPath(plan.configFile) },
     ...(plan.paired ? [{ name: ENV.pipe, value: PIPE_PATH }] : []),
+    ...(plan.discover ? discoveryEnv(input.podName) : []),
   ];
 }

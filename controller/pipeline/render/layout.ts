@@ -3,8 +3,8 @@
  * of the per-attempt Secret. Plugin images rely on these paths (see plugins/README.md).
  */
 
-/** Containers: `plugin` for a single step, `tap` and `target` for a Singer pair. */
-export const CONTAINERS = { plugin: 'plugin', tap: 'tap', target: 'target' } as const;
+/** Containers: `plugin` for a single step, `tap` and `target` for a Singer pair, `discover` for a tap's discovery. */
+export const CONTAINERS = { plugin: 'plugin', tap: 'tap', target: 'target', discover: 'discover' } as const;
 export type ContainerName = (typeof CONTAINERS)[keyof typeof CONTAINERS];
 
 /** Keys of the per-attempt Secret, which are also the file names under CONFIG_DIR. */
@@ -12,6 +12,7 @@ export const CONFIG_FILES = {
   config: 'config.json',
   targetConfig: 'target-config.json',
   state: 'state.json',
+  catalog: 'catalog.json',
 } as const;
 
 /** Where the per-attempt Secret is mounted (read-only) in every container. */

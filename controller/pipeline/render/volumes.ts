@@ -34,7 +34,11 @@ export function writableDirs(plan: ContainerPlan): WritableDir[] {
 }
 
 function configVolume(plan: ContainerPlan, secretName: string): V1Volume {
-  const files = [plan.configFile, ...(plan.state ? [CONFIG_FILES.state] : [])];
+  const files = [
+    plan.configFile,
+    ...(plan.state ? [CONFIG_FILES.state] : []),
+    ...(plan.catalog ? [CONFIG_FILES.catalog] : []),
+  ];
   return {
     name: plan.configVolume,
     secret: { secretName, defaultMode: CONFIG_FILE_MODE, items: files.map((f) => ({ key: f, path: f })) },

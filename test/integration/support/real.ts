@@ -4,7 +4,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from './async.js';
 import { eventually, type Engine } from './engine.js';
 import { catalogPlugin } from '../../../hack/demo/catalog.js';
 import type { ControlPlane } from '../../../hack/plane/control-plane.js';
@@ -96,18 +95,23 @@ export async function logTail(
   );
 }
 
+/** Catalog rules: public.orders only, INCREMENTAL on id. */
+export const ORDERS_BY_ID = {
+  select: ['public-orders.*'],
+  metadata: { 'public-orders': { 'replication-method': 'INCREMENTAL', 'replication-key': 'id' } },
+};
+
 /**
  * Applies what a tap-postgres step needs in the engine's namespace: the password Secret
- * `shop-db`, the catalog ConfigMap `orders-catalog` (tap-postgres 0.10.0's own discovery of
- * public.orders, selected INCREMENTAL on id) and the catalog's FlexPlugin `tap-postgres`, on
- * the real node. Returns the step fields that read database `db`.
+ * `shop-db` and the catalog's FlexPlugin `tap-postgres`, on the real node. Returns the step
+ * fields that read database `db`: the tap discovers its catalog, and ORDERS_BY_ID selects
+ * public.orders, INCREMENTAL on id.
  */
 export async function applyTapPostgres(
   engine: Engine,
   source: PodReachablePostgres,
   db: string,
 ): Promise<Record<string, unknown>> {
-  const catalog = await readFile(join(REPO_ROOT, 'hack/demo/orders-catalog.json'), 'utf8');
   await engine.apply(
     {
       apiVersion: 'v1',
@@ -115,12 +119,6 @@ export async function applyTapPostgres(
       metadata: { name: 'shop-db' },
       type: 'Opaque',
       stringData: { password: source.password },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'orders-catalog' },
-      data: { 'catalog.json': catalog },
     },
     catalogPlugin('tap-postgres', { ...ON_REAL_NODE }),
   );
@@ -134,6 +132,6 @@ export async function applyTapPostgres(
       filter_schemas: ['public'],
     },
     configFrom: [{ setting: 'password', secretKeyRef: { name: 'shop-db', key: 'password' } }],
-    volumes: [{ name: 'catalog', mountPath: '/catalog', configMap: { name: 'orders-catalog' } }],
+    catalog: ORDERS_BY_ID,
   };
 }
