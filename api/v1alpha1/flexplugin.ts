@@ -247,9 +247,8 @@ export const FlexPluginSpec = withRules(
       check: (s) => s.catalog === undefined || s.type === 'tap',
     },
     {
-      cel: "!has(self.args) || (has(self.protocol) && self.protocol == 'plain') || !(self.type in ['tap', 'target']) || !self.args.exists(a, a in ['--config', '--state', '--catalog', '--properties', '--discover'])",
-      message:
-        'FlexCore passes --config, --state, --catalog, --properties and --discover to Singer plugins itself; leave them out of args',
+      cel: `!has(self.args) || (has(self.protocol) && self.protocol == 'plain') || !(self.type in ['tap', 'target']) || !self.args.exists(a, a in ${JSON.stringify(SINGER_FLAGS)})`,
+      message: `FlexCore passes ${SINGER_FLAGS.join(', ')} to Singer plugins itself; leave them out of args`,
       fieldPath: '.args',
       check: (s): boolean =>
         s.protocol === 'plain' ||

@@ -17,11 +17,6 @@ export function discoveryEndMarker(pod: string): string {
   return `--- flexcore: end of the catalog of ${pod} ---`;
 }
 
-/** True when `logText` holds a whole catalog: the kubelet may still be writing a large one. */
-export function isDiscoveryLogComplete(logText: string, pod: string): boolean {
-  return logText.includes(`\n${discoveryEndMarker(pod)}\n`);
-}
-
 export type DiscoveryOutput =
   | {
       readonly ok: true;
@@ -57,7 +52,7 @@ export function readDiscoveryOutput(logText: string, pod: string): DiscoveryOutp
   const end = logText.indexOf(`\n${discoveryEndMarker(pod)}\n`, at);
   if (end < 0) {
     const message =
-      'the discovery log ends before the catalog does: it could not be read in full (over the read limit, or the kubelet had not written it yet)';
+      'the discovery log ends before the catalog does: it was over the read limit, or the container runtime lost its end';
     return { ok: false, log, reason: 'CatalogIncomplete', message };
   }
   try {

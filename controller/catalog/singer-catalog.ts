@@ -77,20 +77,3 @@ export function parseCatalog(text: string): SingerCatalog {
   }
   return asSingerCatalog(value);
 }
-
-/** The stream's metadata entry at `breadcrumb`, created (empty) when missing. */
-export function metadataAt(stream: CatalogStream, breadcrumb: readonly string[]): JsonObject {
-  const key = breadcrumb.join('\u0000');
-  let entry = stream.metadata.find((m) => m.breadcrumb.join('\u0000') === key);
-  if (!entry) {
-    entry = { breadcrumb: [...breadcrumb], metadata: {} };
-    stream.metadata.push(entry);
-  }
-  return entry.metadata;
-}
-
-/** Top-level property names of a stream's schema, in schema order. */
-export function propertyNames(stream: CatalogStream): string[] {
-  const props = stream.schema.properties;
-  return isObject(props) ? Object.keys(props) : [];
-}

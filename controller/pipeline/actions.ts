@@ -12,8 +12,6 @@ import type { PipelineObject, PluginObject } from '../objects.js';
 import { RequeueAfterError, TerminalError } from '../reconcile/errors.js';
 import type { CatalogStore } from '../store/catalog-store.js';
 import type { ReadModels } from '../store/read-models.js';
-import { discoveryMarker, isDiscoveryLogComplete } from '../catalog/discovery-output.js';
-import { catalogFlag } from './catalog-need.js';
 import type { RunState } from './history.js';
 import { LABELS, MANAGED_BY } from './labels.js';
 import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInput } from './render/index.js';
@@ -30,10 +28,6 @@ export const CONFIG_RETRY_MS = 15_000;
 
 /** How much of a discovery log is read: the catalog's limit and room for the tap's own lines before it. */
 export const DISCOVERY_LOG_READ_BYTES = DISCOVERY_CATALOG_LIMIT + 1024 * 1024;
-
-/** How often, and how far apart, a discovery log without its end line is read. */
-const DISCOVERY_LOG_READS = 8;
-const DISCOVERY_LOG_REREAD_MS = 750;
 
 /** The largest ConfigMap value read as a catalog (a ConfigMap holds at most 1 MiB). */
 const CONFIG_MAP_LIMIT = 1024 * 1024;
@@ -103,22 +97,11 @@ export class PipelineActions {
     );
   }
 
-  /**
-   * A discovery log from its start. The kubelet may still be writing a large log after the
-   * container has exited, so a log whose catalog has no end line yet is read again, a few times.
-   */
-  private async readDiscoveryLog(ns: string, pod: string): Promise<string> {
-    const path = `${core(ns)}/pods/${pod}/log?container=${CONTAINERS.discover}&limitBytes=${DISCOVERY_LOG_READ_BYTES}`;
-    let text = '';
-    for (let i = 0; i < DISCOVERY_LOG_READS; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, DISCOVERY_LOG_REREAD_MS));
-      text = await this.readLogPath(path);
-      // A log that never started a catalog (a tap that failed) is as complete as it gets.
-      const started = text === '' || text.includes(discoveryMarker(pod));
-      const whole = isDiscoveryLogComplete(text, pod) || Buffer.byteLength(text) >= DISCOVERY_LOG_READ_BYTES;
-      if (!started || whole) return text;
-    }
-    return text;
+  /** A discovery log from its start (the catalog follows the tap's own lines), up to a bound. */
+  private readDiscoveryLog(ns: string, pod: string): Promise<string> {
+    return this.readLogPath(
+      `${core(ns)}/pods/${pod}/log?container=${CONTAINERS.discover}&limitBytes=${DISCOVERY_LOG_READ_BYTES}`,
+    );
   }
 
   private async readLogPath(path: string): Promise<string> {
@@ -148,20 +131,17 @@ export class PipelineActions {
     }
   }
 
-  /** The final catalog of a sync attempt, by the digest its StepAttemptScheduled named. */
-  private async catalogOf(
-    run: RunState,
-    step: Step,
-    attempt: number,
-    plugin: PluginObject,
-  ): Promise<AttemptInput['catalog']> {
-    const digest = run.steps[step.name]?.attempts.find((a) => a.attempt === attempt)?.catalog?.digest;
-    if (digest === undefined) return undefined;
-    const body = await this.catalogs.body(digest);
+  /** The final catalog of a sync attempt, as its StepAttemptScheduled named it (digest and flag). */
+  private async catalogOf(run: RunState, step: Step, attempt: number): Promise<AttemptInput['catalog']> {
+    const named = run.steps[step.name]?.attempts.find((a) => a.attempt === attempt)?.catalog;
+    if (named === undefined) return undefined;
+    const body = await this.catalogs.body(named.digest);
     if (body === null)
-      throw new TerminalError(`step ${step.name}: catalog ${digest} is not in the store`, 'CatalogLost');
-    const flag = catalogFlag(plugin as unknown as FlexPlugin) ?? '--catalog';
-    return { content: JSON.parse(body) as unknown, flag };
+      throw new TerminalError(
+        `step ${step.name}: catalog ${named.digest} is not in the store`,
+        'CatalogLost',
+      );
+    return { content: JSON.parse(body) as unknown, flag: named.flag };
   }
 
   private async attemptInput(
@@ -185,7 +165,7 @@ export class PipelineActions {
       plugin.spec.type === 'tap' &&
       (plugin.spec.capabilities ?? []).includes('state') &&
       !refresh;
-    const catalog = discover ? undefined : await this.catalogOf(run, step, attempt, plugin);
+    const catalog = discover ? undefined : await this.catalogOf(run, step, attempt);
     return {
       ...(discover && { discover }),
       ...(catalog && { catalog }),

@@ -30,17 +30,16 @@ export type CatalogNeed =
   /** The step cannot run as written: a status reason and a message for humans. */
   | { readonly kind: 'problem'; readonly reason: string; readonly message: string };
 
-function hasRules(rules: CatalogRules | undefined): boolean {
+function hasRules(rules: CatalogRules): boolean {
   return (
-    rules !== undefined &&
-    (rules.select !== undefined ||
-      Object.keys(rules.metadata ?? {}).length > 0 ||
-      Object.keys(rules.schema ?? {}).length > 0)
+    rules.select !== undefined ||
+    Object.keys(rules.metadata ?? {}).length > 0 ||
+    Object.keys(rules.schema ?? {}).length > 0
   );
 }
 
 /** The flag that passes a catalog to `plugin`, or undefined when it declares neither capability. */
-export function catalogFlag(plugin: FlexPlugin): CatalogFlag | undefined {
+function catalogFlag(plugin: FlexPlugin): CatalogFlag | undefined {
   const caps = plugin.spec.capabilities ?? [];
   if (caps.includes('catalog')) return '--catalog';
   if (caps.includes('properties')) return '--properties';

@@ -13,7 +13,7 @@ import type { ObservedPod } from './observed-pod.js';
 import type { Plan } from './plan.js';
 import { CONTAINERS } from './render/layout.js';
 import { CATALOG_TOO_LARGE_EXIT_CODE, DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
-import { needOf, scheduleWithCatalog } from './schedule-attempt.js';
+import { needOf, pluginOf, scheduleWithCatalog } from './schedule-attempt.js';
 
 function ref(run: RunState, step: Step, a: AttemptState): Record<string, unknown> {
   return { runId: run.id, step: step.name, attempt: a.attempt };
@@ -59,8 +59,7 @@ function discoverySucceeded(plan: Plan, run: RunState, step: Step, a: AttemptSta
     container,
   );
   const need = needOf(plan, step);
-  const plugin = plan.input.plugins.get(step.plugin);
-  const key = a.discovery?.catalogKey ?? '';
+  const key = a.catalogKey ?? '';
   plan.emit(
     'CatalogDiscovered',
     {
@@ -70,7 +69,7 @@ function discoverySucceeded(plan: Plan, run: RunState, step: Step, a: AttemptSta
       bytes,
       streams,
       plugin: step.plugin,
-      image: (plugin?.spec as { image?: string } | undefined)?.image ?? 'unknown',
+      image: pluginOf(plan, step)?.spec.image ?? 'unknown',
     },
     run.id,
     step.name,

@@ -25,8 +25,8 @@ export interface AttemptState {
   exitCode?: number;
   reason?: string;
   message?: string;
-  /** The discovery Pod that ran first, and the cache key it discovered for. */
-  discovery?: { pod: string; catalogKey: string };
+  /** The cache key of the catalog the attempt's discovery Pod discovers for. */
+  catalogKey?: string;
   /** The final catalog of the sync Pod, by digest. */
   catalog?: { digest: string; flag: '--catalog' | '--properties' };
 }
@@ -141,13 +141,12 @@ const FOLDERS: Record<string, Folder> = {
   CatalogDiscoveryScheduled(h, d, at) {
     const run = runOf(h, d);
     if (!run || !isActive(run) || lastAttempt(run, d)) return;
-    const pod = str(d, 'pod');
     stepOf(run, str(d, 'step')).attempts.push({
       attempt: num(d, 'attempt') ?? 1,
-      pod,
+      pod: str(d, 'pod'),
       scheduledAt: at,
       phase: 'Discovering',
-      discovery: { pod, catalogKey: str(d, 'catalogKey') },
+      catalogKey: str(d, 'catalogKey'),
     });
     if (typeof d.rediscover === 'string') (h.rediscovered ??= {})[str(d, 'step')] = d.rediscover;
     run.phase = 'Running';

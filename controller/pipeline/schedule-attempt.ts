@@ -26,7 +26,8 @@ export function discoveryPodName(syncPod: string): string {
   return `${syncPod}-discover`;
 }
 
-function pluginOf(plan: Plan, step: Step): FlexPlugin | undefined {
+/** The step's plugin as the API type, or undefined when it is gone. */
+export function pluginOf(plan: Plan, step: Step): FlexPlugin | undefined {
   return plan.input.plugins.get(step.plugin) as unknown as FlexPlugin | undefined;
 }
 

@@ -15,6 +15,7 @@ import { eventually, startEngine, type Engine } from './support/engine.js';
 import { pipeline } from './support/manifests.js';
 import {
   ON_REAL_NODE,
+  applyTapPostgres,
   finishedRun,
   hostPathClaim,
   podReachablePostgres,
@@ -91,28 +92,11 @@ describe('real node: Singer discovery, select and metadata with tap-postgres', f
     );
     outDir = join(engine.plane.dir, `${engine.namespace}-catalog-out`);
     await hostPathClaim(engine.plane, engine.namespace, 'out', outDir);
-    await engine.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'shop-db' },
-        type: 'Opaque',
-        stringData: { password: source.password },
-      },
-      catalogPlugin('tap-postgres', { ...ON_REAL_NODE }),
-      catalogPlugin('target-jsonl'),
-    );
+    await engine.apply(catalogPlugin('target-jsonl'));
     step = {
       name: 'el',
-      plugin: 'tap-postgres',
-      config: {
-        host: source.podHost,
-        port: source.port,
-        user: 'postgres',
-        database: 'shop',
-        filter_schemas: ['public'],
-      },
-      configFrom: [{ setting: 'password', secretKeyRef: { name: 'shop-db', key: 'password' } }],
+      // The Secret shop-db, the catalog's tap-postgres, and its config for public in database shop.
+      ...(await applyTapPostgres(engine, source, 'shop')),
       catalog: {
         select: ['public-orders.*', '!public-orders.secret'],
         metadata: {
@@ -183,7 +167,10 @@ describe('real node: Singer discovery, select and metadata with tap-postgres', f
     const third = await run('orders', first.id);
     expect(third.phase).to.equal('Succeeded');
     expect(await count('CatalogDiscoveryScheduled')).to.equal(2);
-    step = { ...step, config: { ...(step.config as object), filter_schemas: ['public', 'archive'] } };
+    // Every schema now, pg_catalog and information_schema too: a catalog of about 260 KB, whose
+    // end containerd dropped before the discovery wrapper paused after printing it.
+    const { filter_schemas: _public, ...everySchema } = step.config as Record<string, unknown>;
+    step = { ...step, config: everySchema };
     await engine.apply(pipeline('orders', { steps: [step] }));
     first = await run('orders', third.id);
     expect(first.phase).to.equal('Succeeded');

@@ -22,6 +22,13 @@ export const DISCOVERY_ENV = {
   end: 'FLEXCORE_CATALOG_END',
 } as const;
 
+/**
+ * How long the wrapper stays after the end line. containerd (1.6 here) may drop what a
+ * container wrote just before it exited from the log (containerd/containerd#7289): a catalog of
+ * 260 KB printed at once lost its last 2 KB on a real node, every time, until the wrapper paused.
+ */
+export const DRAIN_SECONDS = 2;
+
 // The tap runs in the background so the shell, PID 1, can pass on SIGTERM (PID 1 has no
 // default signal actions). `wait` returns early (over 128) when the trap ran: wait again for
 // the tap's own status.
@@ -42,6 +49,7 @@ fi
 printf '%s\\n' "$${DISCOVERY_ENV.marker}"
 cat "$out" || exit 1
 printf '\\n%s\\n' "$${DISCOVERY_ENV.end}"
+sleep ${DRAIN_SECONDS}
 `;
 
 /** The container command of a discovery attempt running `argv`. */
