@@ -30,6 +30,13 @@ export const StepName = z
   .max(LIMITS.maxStepNameLength)
   .regex(DNS_LABEL, 'must be a lower-case DNS label (a-z, 0-9 and -)');
 
+/** A database schema a Singer target loads into: a plain SQL identifier, so it never needs quoting. */
+export const LoadSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier: a letter or _, then letters, digits or _');
+
 const SecretKeySelector = z
   .strictObject({
     name: LocalName.meta({ description: 'Name of a Secret in the pipeline namespace.' }),
@@ -95,6 +102,10 @@ export const Step = withRules(
     }),
     plugin: LocalName.meta({ description: 'Name of the FlexPlugin this step runs, in the same namespace.' }),
     target: SingerTarget.optional(),
+    loadSchema: LoadSchema.optional().meta({
+      description:
+        "Schema the step's Singer target loads into, replacing the pipeline's loadSchema: its default_target_schema, when the target declares that setting and its own config does not set it.",
+    }),
     config: freeForm('Non-secret settings passed to the plugin as its config file.').optional(),
     configFrom: ConfigFromList.optional(),
     dependsOn: listSet(
@@ -114,7 +125,7 @@ export const Step = withRules(
       .optional()
       .meta({
         description:
-          'Key under which Singer state is kept between runs. Defaults to <namespace>/<pipeline>/<step>; share it to hand state between pipelines.',
+          'Key under which Singer state is kept between runs, relative to the namespace (stored as <namespace>/<stateId>). Defaults to <pipeline>/<step>; give steps of several pipelines in one namespace the same id to hand state between them.',
       }),
     podMetadata: PodMetadata.optional(),
     imagePullPolicy: ImagePullPolicy.optional().meta({
@@ -131,6 +142,12 @@ export const Step = withRules(
       message: 'a step cannot depend on itself',
       fieldPath: '.dependsOn',
       check: (s) => !(s.dependsOn ?? []).includes(s.name),
+    },
+    {
+      cel: '!has(self.loadSchema) || has(self.target)',
+      message: 'loadSchema is for steps with a Singer target',
+      fieldPath: '.loadSchema',
+      check: (s) => s.loadSchema === undefined || s.target !== undefined,
     },
   ],
 );
@@ -214,6 +231,10 @@ export const FlexPipelineSpec = withRules(
       .max(100)
       .default(3)
       .meta({ description: 'How many failed or cancelled runs keep their Pods.' }),
+    loadSchema: LoadSchema.optional().meta({
+      description:
+        'Schema the Singer targets of the steps load into: their default_target_schema, when a target declares that setting and neither its own config nor the step (loadSchema) sets it.',
+    }),
     podMetadata: PodMetadata.optional(),
   }),
   'Desired state of the pipeline.',

@@ -36,8 +36,11 @@ export const SingerCapability = z
   .meta({ description: 'A Singer capability the plugin declares.' });
 
 export const SettingKind = z
-  .enum(['string', 'integer', 'number', 'boolean', 'object', 'array'])
-  .meta({ description: 'JSON type of the setting value; used to check step config.' });
+  .enum(['string', 'integer', 'number', 'boolean', 'object', 'array', 'password'])
+  .meta({
+    description:
+      'JSON type of the setting value; used to check step config. password is a string that is secret (see secret).',
+  });
 export type SettingKind = z.infer<typeof SettingKind>;
 
 export const Setting = withRules(
@@ -57,9 +60,10 @@ export const Setting = withRules(
       .boolean()
       .default(false)
       .meta({ description: 'A step must provide a value (in config or configFrom).' }),
-    secret: z.boolean().default(false).meta({
+    // No default, so an explicit false can be told apart: the password rule below refuses it.
+    secret: z.boolean().optional().meta({
       description:
-        'The value is sensitive: it may only come from a Secret (configFrom), is mounted as a file and never appears in status, events or logs.',
+        'The value is sensitive: it may only come from a Secret (configFrom), is mounted as a file and never appears in status, events or logs. Always true for kind password.',
     }),
     default: z.unknown().optional().meta({
       description: 'Value used when a step does not set one.',
@@ -79,16 +83,33 @@ export const Setting = withRules(
       message: 'a secret setting cannot have a default value',
       fieldPath: '.default',
       reason: 'FieldValueForbidden',
-      check: (s) => !(s.secret && s.default !== undefined),
+      check: (s) => !(isSecretSetting(s) && s.default !== undefined),
+    },
+    {
+      // Refused rather than ignored: the manifest says two things, and no reader should have to
+      // know which one wins.
+      cel: "!(has(self.secret) && !self.secret && has(self.kind) && self.kind == 'password')",
+      message: 'a password setting is always secret; leave out secret: false',
+      fieldPath: '.secret',
+      check: (s) => !(s.secret === false && s.kind === 'password'),
     },
   ],
 );
 export type Setting = z.infer<typeof Setting>;
 
+/**
+ * True when the setting's value is sensitive: kind password, or marked secret. The one place
+ * that decides it, so every check that keeps values out of sight asks the same question.
+ */
+export function isSecretSetting(s: { readonly kind?: SettingKind; readonly secret?: boolean }): boolean {
+  return s.kind === 'password' || s.secret === true;
+}
+
 /** True when a JSON value has the JSON type a setting kind names. */
 export function matchesKind(value: unknown, kind: SettingKind): boolean {
   switch (kind) {
     case 'string':
+    case 'password':
       return typeof value === 'string';
     case 'integer':
       return Number.isInteger(value);

@@ -12,6 +12,8 @@ commands that talk to a controller's status API (--server or FLEXCORE_API_URL; s
   logs RUN [STEP]       print the stored logs of a run's steps
   run PIPELINE          start a manual run (--full-refresh STEP,...)
   cancel RUN            cancel a running run
+  state get|set|clear PIPELINE [STEP] [FILE]
+                        read, set or clear the Singer state a tap step starts from
   watch [PIPELINE]      print events as they happen, until Ctrl-C (--type, -o json)
 `;
 
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   run: async (a) => (await import('./api/run.js')).runRun(a),
   cancel: async (a) => (await import('./api/cancel.js')).runCancel(a),
   watch: async (a) => (await import('./api/watch.js')).runWatch(a),
+  state: async (a) => (await import('./api/state.js')).runState(a),
   help: () => {
     process.stdout.write(USAGE);
     return Promise.resolve(0);

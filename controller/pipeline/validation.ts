@@ -5,14 +5,17 @@
  */
 import {
   validateManifest,
+  isSecretSetting,
   matchesKind,
   effectiveProtocol,
+  type FlexPipelineSpec,
   type Step,
   type SingerTarget,
 } from '../../api/v1alpha1/index.js';
 import type { FlexPlugin } from '../../api/v1alpha1/index.js';
 import type { PipelineObject, PluginObject } from '../objects.js';
 import { catalogNeed } from './catalog-need.js';
+import { loadSchemaDefaults } from './render/load-schema.js';
 
 export interface Invalid {
   readonly reason: string;
@@ -41,27 +44,42 @@ export function pluginProblem(plugin: PluginObject): Invalid | undefined {
 
 type Config = { config?: Record<string, unknown>; configFrom?: Step['configFrom'] };
 
-function configProblem(where: string, c: Config, plugin: PluginObject): string | undefined {
+/** `overrides`: values that replace setting defaults (the loadSchema), so they count as given. */
+function configProblem(
+  where: string,
+  c: Config,
+  plugin: PluginObject,
+  overrides: Readonly<Record<string, unknown>> = {},
+): string | undefined {
   const settings = plugin.spec.settings ?? [];
   if (settings.length === 0) return undefined;
   const byName = new Map(settings.map((s) => [s.name, s]));
   for (const [key, value] of Object.entries(c.config ?? {})) {
     const setting = byName.get(key);
     if (!setting) return `${where}: plugin ${plugin.metadata.name} has no setting "${key}"`;
-    if (setting.secret) return `${where}: setting "${key}" is secret; give it with configFrom, not config`;
+    if (isSecretSetting(setting))
+      return `${where}: setting "${key}" is secret; give it with configFrom, not config`;
     if (!matchesKind(value, setting.kind))
       return `${where}: setting "${key}" must be of kind ${setting.kind}`;
   }
   const fromSecret = new Set((c.configFrom ?? []).flatMap((f) => (f.setting ? [f.setting] : [])));
   const wholeSecret = (c.configFrom ?? []).some((f) => f.secretRef);
   for (const s of settings) {
-    const given = s.name in (c.config ?? {}) || fromSecret.has(s.name) || s.default !== undefined;
+    const given =
+      s.name in (c.config ?? {}) ||
+      fromSecret.has(s.name) ||
+      s.default !== undefined ||
+      Object.hasOwn(overrides, s.name);
     if (s.required && !given && !wholeSecret) return `${where}: required setting "${s.name}" is not set`;
   }
   return undefined;
 }
 
-function stepProblem(step: Step, plugins: ReadonlyMap<string, PluginObject>): Invalid | undefined {
+function stepProblem(
+  step: Step,
+  spec: FlexPipelineSpec,
+  plugins: ReadonlyMap<string, PluginObject>,
+): Invalid | undefined {
   const where = `step ${step.name}`;
   const plugin = plugins.get(step.plugin);
   if (!plugin)
@@ -76,7 +94,7 @@ function stepProblem(step: Step, plugins: ReadonlyMap<string, PluginObject>): In
   if (config) return { reason: 'ConfigInvalid', message: config };
   const need = catalogNeed(step, plugin as unknown as FlexPlugin);
   if (need.kind === 'problem') return { reason: need.reason, message: need.message };
-  return step.target ? targetProblem(where, step, step.target, plugin, plugins) : undefined;
+  return step.target ? targetProblem(where, step, step.target, plugin, plugins, spec) : undefined;
 }
 
 function targetProblem(
@@ -85,6 +103,7 @@ function targetProblem(
   target: SingerTarget,
   tap: PluginObject,
   plugins: ReadonlyMap<string, PluginObject>,
+  spec: FlexPipelineSpec,
 ): Invalid | undefined {
   if (tap.spec.type !== 'tap' || effectiveProtocol(tap.spec) !== 'singer') {
     return {
@@ -104,7 +123,7 @@ function targetProblem(
       reason: 'PluginInvalid',
       message: `${where}: FlexPlugin "${target.plugin}" is invalid: ${bad.message}`,
     };
-  const config = configProblem(`${where} target`, target, plugin);
+  const config = configProblem(`${where} target`, target, plugin, loadSchemaDefaults(spec, step, plugin));
   return config ? { reason: 'ConfigInvalid', message: config } : undefined;
 }
 
@@ -116,7 +135,7 @@ export function pipelineProblem(
   const schema = firstSchemaProblem(p);
   if (schema) return schema;
   for (const step of p.spec.steps) {
-    const problem = stepProblem(step, plugins);
+    const problem = stepProblem(step, p.spec, plugins);
     if (problem) return problem;
   }
   return undefined;

@@ -8,7 +8,7 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Access, Caller } from './auth/access.js';
 
-export type Method = 'get' | 'post';
+export type Method = 'get' | 'post' | 'put' | 'delete';
 
 export interface ResponseSpec {
   readonly description: string;

@@ -34,6 +34,7 @@ export const PipelineParams = z.strictObject({ namespace: Namespace, name: Objec
 /** `{namespace}/{name}` of any namespaced object. */
 export const ObjectParams = PipelineParams;
 export const RunParams = z.strictObject({ namespace: Namespace, name: ObjectName, runId: RunId });
+export const StepParams = z.strictObject({ namespace: Namespace, name: ObjectName, step: StepName });
 export const NamespacedRunParams = z.strictObject({ namespace: Namespace, runId: RunId });
 export const AttemptParams = z.strictObject({
   namespace: Namespace,
@@ -322,6 +323,14 @@ export const SingerStateEntry = z.object({
     .meta({ description: 'What a later failed run had committed; the next run resumes from it when newer.' }),
   partialRunId: z.string().optional(),
   partialAt: Time.optional(),
+  changedBy: z
+    .string()
+    .optional()
+    .meta({ description: 'Who set the state through the API, until a run captures newer state.' }),
+  resumeFrom: z
+    .enum(['state', 'partialState'])
+    .optional()
+    .meta({ description: "Which of the two the next run's tap starts from; absent: from nothing." }),
 });
 export const SingerStateList = z.object({ items: z.array(SingerStateEntry) });
 
@@ -366,6 +375,21 @@ export const RunRequested = z.object({
     .string()
     .optional()
     .meta({ description: 'The run it started, when the controller took it up in time.' }),
+});
+
+export const SingerStateBody = z
+  .strictObject({
+    state: z.record(z.string(), z.unknown()).meta({
+      description:
+        'The Singer state the next run\'s tap starts from, e.g. {"bookmarks": {"public-orders": {"replication_key": "updated_at", "replication_key_value": "2026-01-01T00:00:00+00:00"}}}.',
+    }),
+  })
+  .meta({ description: 'A Singer state to store for a step.' });
+
+export const SingerStateChanged = SingerStateEntry.extend({
+  position: z
+    .int()
+    .meta({ description: 'Position of the recorded SingerStateSet or SingerStateCleared event.' }),
 });
 
 export const CancelRequested = z.object({

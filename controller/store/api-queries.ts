@@ -65,6 +65,7 @@ export interface SingerStateRow {
   readonly partialState?: Record<string, unknown>;
   readonly partialRunId?: string;
   readonly partialAt?: Date;
+  readonly changedBy?: string;
 }
 
 export interface FeedFilter {
@@ -223,6 +224,7 @@ export class ApiQueries {
       partialState: opt(r.partial_state as Record<string, unknown> | null),
       partialRunId: opt(r.partial_run_id as string | null),
       partialAt: opt(r.partial_at as Date | null),
+      changedBy: opt(r.changed_by as string | null),
     }));
   }
 

@@ -70,6 +70,19 @@ export const EventData = {
     state: z.record(z.string(), z.unknown()),
     partial: z.boolean(),
   }),
+  /** A person set a state id's bookmark through the API: the next run's tap starts from it. */
+  SingerStateSet: z.object({
+    stateId: z.string().min(1),
+    state: z.record(z.string(), z.unknown()),
+    requestedBy: z.string(),
+    at: Timestamp,
+  }),
+  /** A person cleared a state id's bookmark: the next run's tap starts from nothing. */
+  SingerStateCleared: z.object({
+    stateId: z.string().min(1),
+    requestedBy: z.string(),
+    at: Timestamp,
+  }),
   LogTailCaptured: z.object({
     ...AttemptRef,
     container: z.string().min(1),

@@ -49,6 +49,8 @@ const PARAMS: { [T in ProjectedType]: Params<T> } = {
   ],
   StepSkipped: (d, at, p) => [d.runId, d.step, d.reason ?? null, at, p],
   SingerStateCaptured: (d, at, p) => [d.stateId, JSON.stringify(d.state), d.runId, d.partial, at, p],
+  SingerStateSet: (d, at, p) => [d.stateId, JSON.stringify(d.state), d.requestedBy, at, p],
+  SingerStateCleared: (d, at, p) => [d.stateId, d.requestedBy, at, p],
   LogTailCaptured: (d, at, p) => [d.runId, d.step, d.attempt, d.container, d.tail, d.truncated, at, p],
 };
 

@@ -1,4 +1,5 @@
 /** Queries of the read models (flexcore_read) and fences that the engine needs. */
+import { resumeFrom } from './resume-state.js';
 import { prepared, type Queryable } from './sql.js';
 
 export class ReadModels {
@@ -15,10 +16,7 @@ export class ReadModels {
     return Number(rows[0]!.token);
   }
 
-  /**
-   * The Singer state a tap should resume from: the partial state a later failed run left
-   * (what its target had committed), else the last succeeded run's state.
-   */
+  /** The Singer state a tap should resume from (see resumeFrom). */
   async singerState(stateId: string): Promise<Record<string, unknown> | undefined> {
     const q = prepared('singer-state', [stateId]);
     const { rows } = await this.db.query<{
@@ -28,8 +26,13 @@ export class ReadModels {
       partial_at: Date | null;
     }>(q.text, q.values);
     const row = rows[0];
-    if (!row) return undefined;
-    const partialIsNewer = row.partial_state && (!row.state_at || (row.partial_at ?? 0) > row.state_at);
-    return (partialIsNewer ? row.partial_state : row.state) ?? undefined;
+    const stored = row && {
+      state: row.state,
+      stateAt: row.state_at,
+      partialState: row.partial_state,
+      partialAt: row.partial_at,
+    };
+    const from = resumeFrom(stored);
+    return from && (stored?.[from] ?? undefined);
   }
 }

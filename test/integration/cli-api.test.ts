@@ -1,5 +1,5 @@
 /**
- * `flexcore runs | logs | run | cancel | watch` as a user runs them, against a controller process
+ * `flexcore runs | logs | run | cancel | watch | state` as a user runs them, against a controller process
  * with real RBAC: a ServiceAccount token from the environment or from a kubeconfig.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ import {
 } from './support/api.js';
 import { REPO_ROOT, runFlexcore } from './support/async.js';
 import { eventually } from './support/engine.js';
-import { fake, pipeline } from './support/manifests.js';
+import { fake, pipeline, plugin } from './support/manifests.js';
 import { sharedPlane, uniqueName } from './support/plane.js';
 import { startReplica, tail, type Replica } from './support/replicas.js';
 import { freshStore, type TestStore } from './support/store.js';
@@ -296,6 +296,121 @@ describe('flexcore runs, logs, run, cancel, watch (CLI against a controller proc
     const badStep = await flexcore(['run', 'long', '-n', ns, '--full-refresh', 'nope']);
     expect(badStep.code).to.equal(1);
     expect(badStep.stderr).to.include('no step nope in the pipeline');
+  });
+
+  it("sets and clears the Singer state a tap step's next run receives; each change is an event", async () => {
+    await plane.kubectl(
+      ['-n', ns, 'apply', '-f', '-'],
+      [
+        plugin('tap-orders', { type: 'tap', command: ['tap-orders'], capabilities: ['state'] }),
+        plugin('target-lake', { type: 'target', command: ['target-lake'] }),
+        pipeline('stateful', {
+          steps: [
+            {
+              name: 'orders',
+              plugin: 'tap-orders',
+              target: { plugin: 'target-lake' },
+              podMetadata: fake(0, '1h'),
+            },
+          ],
+        }),
+      ]
+        .map((d) => stringify(d))
+        .join('---\n'),
+    );
+    const stateId = `${ns}/stateful/orders`;
+    const running = await eventually(async () => {
+      const r = (await runsOf('stateful'))[0];
+      return r?.phase === 'Running' && r;
+    });
+    const file = join(home, 'state.json');
+    const bookmark = { bookmarks: { orders: { replication_key: 'id', replication_key_value: 7 } } };
+    await writeFile(file, JSON.stringify(bookmark));
+    // The running run's tap read the old state and its target would overwrite a change.
+    const busy = await flexcore(['state', 'set', 'stateful', 'orders', file, '-n', ns]);
+    expect(busy.code).to.equal(1);
+    expect(busy.stderr).to.include(
+      `run "${running.runId}" of FlexPipeline "stateful" uses state "${stateId}"`,
+    );
+    expect((await flexcore(['cancel', running.runId, '-n', ns])).code).to.equal(0);
+
+    const empty = await flexcore(['state', 'get', 'stateful', '-n', ns]);
+    expect(empty.code, empty.stderr).to.equal(0);
+    expect(empty.stdout.split('\n')[1]!.split(/\s{3,}/)).to.deep.equal(['orders', stateId, '-', '-']);
+    const set = await flexcore(['state', 'set', 'stateful', 'orders', file, '-n', ns]);
+    expect(set.code, set.stderr).to.equal(0);
+    expect(set.stdout).to.equal(`state ${stateId} set; the next run of stateful/orders starts from it\n`);
+    const got = await flexcore(['state', 'get', 'stateful', 'orders', '-n', ns]);
+    expect(JSON.parse(got.stdout)).to.deep.equal(bookmark);
+    const user = `system:serviceaccount:${ns}:cli-user`;
+    const listed = await json<{ items: Record<string, unknown>[] }>(['state', 'get', 'stateful', '-n', ns]);
+    expect(listed.items[0]).to.deep.include({
+      stateId,
+      changedBy: user,
+      resumeFrom: 'state',
+      state: bookmark,
+    });
+
+    /** Starts a manual run; the files of its tap's config Secret while it runs; then cancels it. */
+    const nextRunFiles = async (): Promise<Record<string, string>> => {
+      const started = await json<{ runId: string }>(['run', 'stateful', '-n', ns]);
+      const pod = await eventually(async () => {
+        const p = JSON.parse(
+          await plane.kubectl(['-n', ns, 'get', 'flexpipeline', 'stateful', '-o', 'json']),
+        ) as {
+          status?: { currentRun?: { id: string; steps?: { pod?: string }[] } };
+        };
+        return p.status?.currentRun?.id === started.runId && p.status.currentRun.steps?.[0]?.pod;
+      });
+      const secret = JSON.parse(await plane.kubectl(['-n', ns, 'get', 'secret', pod, '-o', 'json'])) as {
+        data: Record<string, string>;
+      };
+      expect((await flexcore(['cancel', started.runId, '-n', ns])).code).to.equal(0);
+      return Object.fromEntries(
+        Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+      );
+    };
+    expect(JSON.parse((await nextRunFiles())['state.json']!)).to.deep.equal(bookmark);
+
+    const cleared = await flexcore(['state', 'clear', 'stateful', 'orders', '-n', ns]);
+    expect(cleared.code, cleared.stderr).to.equal(0);
+    expect(cleared.stdout).to.equal(
+      `state ${stateId} cleared; the next run of stateful/orders starts from nothing\n`,
+    );
+    expect(await nextRunFiles()).to.not.have.property('state.json');
+    expect(
+      JSON.parse((await flexcore(['state', 'get', 'stateful', 'orders', '-n', ns])).stdout),
+    ).to.deep.equal({});
+
+    const { rows } = await db.pool.query<{ type: string; data: Record<string, unknown> }>(
+      'SELECT type, data FROM flexcore.events WHERE stream_id = $1 ORDER BY position',
+      [`singer-state-${stateId}`],
+    );
+    expect(rows.map((r) => r.type)).to.deep.equal(['SingerStateSet', 'SingerStateCleared']);
+    expect(rows[0]!.data).to.deep.include({ stateId, state: bookmark, requestedBy: user });
+    expect(rows[1]!.data).to.deep.include({ stateId, requestedBy: user });
+
+    const notObject = await runFlexcore(['state', 'set', 'stateful', 'orders', '-', '-n', ns], {
+      env: userEnv(),
+      stdin: '[1, 2]',
+    });
+    expect(notObject.code).to.equal(2);
+    expect(notObject.stderr).to.include('standard input: a Singer state is a JSON object');
+    const noStep = await flexcore(['state', 'clear', 'stateful', 'nope', '-n', ns]);
+    expect(noStep.code).to.equal(1);
+    expect(noStep.stderr).to.equal('flexcore state: no step "nope" in FlexPipeline "stateful"\n');
+    const notSinger = await flexcore(['state', 'clear', 'long', 'wait', '-n', ns]);
+    expect(notSinger.stderr).to.include('step "wait" has no Singer target');
+    const badAction = await flexcore(['state', 'drop', 'stateful', 'orders', '-n', ns]);
+    expect(badAction.code).to.equal(2);
+    const res = await fetch(`${server}/api/v1/namespaces/${ns}/pipelines/stateful/singer-state/orders`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ state: ['not', 'an', 'object'] }),
+    });
+    expect(res.status).to.equal(400);
+    const problem = (await res.json()) as { invalidParams: { in: string; name: string }[] };
+    expect(problem.invalidParams[0]).to.deep.include({ in: 'body', name: 'state' });
   });
 
   it('watches events live, and resumes after the server went away without losing or repeating one', async () => {

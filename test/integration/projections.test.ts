@@ -3,12 +3,22 @@ import { createHash } from 'node:crypto';
 import { boundLogTail, MAX_LOG_TAIL_BYTES } from '../../controller/store/event-types.js';
 import { deterministicEventId, type Fencing } from '../../controller/store/event-store.js';
 import type { NewEvent } from '../../controller/store/recorded-event.js';
+import { ReadModels } from '../../controller/store/read-models.js';
 import { replayProjections } from '../../controller/store/replay.js';
 import { freshStore, type TestStore } from './support/store.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const FENCE: Fencing = { fence: 'leader', token: 1 };
 const iso = (ms: number): string => new Date(Date.UTC(2026, 10, 1) + ms).toISOString();
+
+/** A person setting (`state`) or clearing (no `state`) a state id's bookmark through the API. */
+function stateChange(stateId: string, by: string, atMs: number, state?: Record<string, unknown>): NewEvent {
+  return {
+    id: deterministicEventId('state', stateId, by, atMs),
+    type: state ? 'SingerStateSet' : 'SingerStateCleared',
+    data: { stateId, requestedBy: by, at: iso(atMs), ...(state && { state }) },
+  };
+}
 
 /** The events of one run of a pipeline: a DAG where `b` retries, and either succeeds or fails and `c` is skipped. */
 function runEvents(pipeline: string, run: number, outcome: 'Succeeded' | 'Failed'): NewEvent[] {
@@ -133,6 +143,19 @@ describe('read models and replay', function () {
         }
       }),
     );
+    // People set and clear bookmarks between and after the runs.
+    await t.store.append(
+      'singer-state-data/customers/a',
+      'any',
+      [stateChange('data/customers/a', 'alice', 90_000, { b: 1 })],
+      FENCE,
+    );
+    await t.store.append(
+      'singer-state-data/invoices/a',
+      'any',
+      [stateChange('data/invoices/a', 'bob', 400_000)],
+      FENCE,
+    );
   }
 
   it('projects runs, step attempts, Singer state and log tails in the append transaction', async () => {
@@ -172,6 +195,77 @@ describe('read models and replay', function () {
     });
     const logs = await t.pool.query('SELECT count(*)::int AS n FROM flexcore_read.log_tails');
     expect(logs.rows[0]).to.deep.equal({ n: 3 });
+  });
+
+  it('projects state a person set or cleared: the next run starts from it, until a run captures newer state', async () => {
+    const stateId = 'data/orders/a';
+    const row = async (): Promise<Record<string, unknown>> =>
+      (
+        await t.pool.query(
+          'SELECT state, state_run_id, partial_state, changed_by FROM flexcore_read.singer_state WHERE state_id = $1',
+          [stateId],
+        )
+      ).rows[0] as Record<string, unknown>;
+    const readModels = new ReadModels(t.pool);
+    await t.store.append('pipeline-data-orders', 'any', runEvents('orders', 1, 'Failed'), FENCE);
+    const set = { bookmarks: { orders: 7 } };
+    await t.store.append(
+      `singer-state-${stateId}`,
+      'any',
+      [stateChange(stateId, 'alice', 100_000, set)],
+      FENCE,
+    );
+    expect(await row()).to.deep.equal({
+      state: set,
+      state_run_id: null,
+      partial_state: null,
+      changed_by: 'alice',
+    });
+    expect(await readModels.singerState(stateId)).to.deep.equal(set);
+    // A later failed attempt's partial state is newer: the next run resumes from it; who set the state stays.
+    const partial: NewEvent = {
+      id: deterministicEventId('partial', stateId),
+      type: 'SingerStateCaptured',
+      data: {
+        runId: 'orders-r1',
+        step: 'a',
+        attempt: 2,
+        stateId,
+        state: { bookmarks: { orders: 9 } },
+        partial: true,
+        at: iso(110_000),
+      },
+    };
+    await t.store.append('pipeline-data-orders', 'any', [partial], FENCE);
+    expect(await row()).to.deep.include({
+      state: set,
+      partial_state: { bookmarks: { orders: 9 } },
+      changed_by: 'alice',
+    });
+    expect(await readModels.singerState(stateId)).to.deep.equal({ bookmarks: { orders: 9 } });
+    // A succeeded run's complete state is no person's.
+    await t.store.append('pipeline-data-orders', 'any', runEvents('orders', 3, 'Succeeded'), FENCE);
+    expect(await row()).to.deep.include({ state: { bookmarks: { orders: 300 } }, changed_by: null });
+    await t.store.append(`singer-state-${stateId}`, 'any', [stateChange(stateId, 'bob', 300_000)], FENCE);
+    expect(await row()).to.deep.equal({
+      state: null,
+      state_run_id: null,
+      partial_state: null,
+      changed_by: 'bob',
+    });
+    expect(await readModels.singerState(stateId)).to.equal(undefined);
+    const refused = await t.store
+      .append(
+        'x',
+        'any',
+        [{ id: deterministicEventId('bad-state'), type: 'SingerStateSet', data: { stateId } }],
+        FENCE,
+      )
+      .then(
+        () => '',
+        (e: Error) => e.message,
+      );
+    expect(refused).to.match(/SingerStateSet event data is invalid/);
   });
 
   it('rolls the append back when a projected event carries bad data', async () => {

@@ -31,6 +31,7 @@ const PG = pluginObject('pg', {
     { name: 'port', kind: 'integer', default: 5432 },
     { name: 'password', secret: true, required: true },
     { name: 'tables', kind: 'array' },
+    { name: 'api_key', kind: 'password' },
   ],
 });
 const PASSWORD = { setting: 'password', secretKeyRef: { name: 'pg', key: 'password' } };
@@ -116,6 +117,11 @@ describe('pipelineProblem', () => {
         'step a: setting "password" is secret; give it with configFrom, not config',
       ],
       [
+        'a password setting in plain config',
+        { config: { host: 'db', api_key: 'hunter2' }, configFrom: [PASSWORD] },
+        'step a: setting "api_key" is secret; give it with configFrom, not config',
+      ],
+      [
         'a value of the wrong kind',
         { config: { host: 'db', port: '5432' }, configFrom: [PASSWORD] },
         'step a: setting "port" must be of kind integer',
@@ -161,12 +167,18 @@ describe('pipelineProblem', () => {
       image: 'x',
       settings: [{ name: 'schema', required: true }],
     });
+    const schemaTarget = pluginObject('target-schema', {
+      type: 'target',
+      image: 'x',
+      settings: [{ name: 'default_target_schema', required: true }],
+    });
     const all = pluginMap(
       UTILITY,
       TAP,
       TARGET,
       plainTap,
       strictTarget,
+      schemaTarget,
       storedPlugin(pluginObject('target-bad', { type: 'target', image: 'x' }), { image: 'has space' }),
     );
     const cases: [string, Record<string, unknown>, Invalid | undefined][] = [
@@ -207,11 +219,54 @@ describe('pipelineProblem', () => {
         pair('tap-pg', 'target-pg'),
         { reason: 'ConfigInvalid', message: 'step sync target: required setting "schema" is not set' },
       ],
+      [
+        'a target whose required default_target_schema the pipeline’s loadSchema gives',
+        { ...pair('tap-pg', 'target-schema'), loadSchema: 'sales' },
+        undefined,
+      ],
+      [
+        'a target whose required default_target_schema the step’s loadSchema gives',
+        {
+          steps: [
+            { name: 'sync', plugin: 'tap-pg', loadSchema: 'orders', target: { plugin: 'target-schema' } },
+          ],
+        },
+        undefined,
+      ],
+      [
+        'a target whose required default_target_schema nothing gives',
+        pair('tap-pg', 'target-schema'),
+        {
+          reason: 'ConfigInvalid',
+          message: 'step sync target: required setting "default_target_schema" is not set',
+        },
+      ],
+      [
+        'a loadSchema the target does not declare (never sent, so never required)',
+        { ...pair('tap-pg', 'target-pg'), loadSchema: 'sales' },
+        { reason: 'ConfigInvalid', message: 'step sync target: required setting "schema" is not set' },
+      ],
     ];
     for (const [what, spec, expected] of cases) {
       it(`${expected ? `reports ${expected.reason} for` : 'accepts'} ${what}`, () =>
         expect(pipelineProblem(stored(spec), all)).to.deep.equal(expected));
     }
+
+    it('reports a step loadSchema without a target', () => {
+      expect(pipelineProblem(stored({ steps: [step('a', { loadSchema: 'sales' })] }), all)).to.deep.equal({
+        reason: 'InvalidSpec',
+        message: 'spec.steps[0].loadSchema: loadSchema is for steps with a Singer target',
+      });
+    });
+
+    it('reports a loadSchema that is not an identifier', () => {
+      const problem = pipelineProblem(
+        stored({ ...pair('tap-pg', 'target-jsonl'), loadSchema: 'raw; drop' }),
+        all,
+      );
+      expect(problem?.reason).to.equal('InvalidSpec');
+      expect(problem?.message).to.match(/^spec\.loadSchema: must be an identifier/);
+    });
 
     it('reports an invalid target plugin', () => {
       const problem = pipelineProblem(stored(pair('tap-pg', 'target-bad')), all);
@@ -239,6 +294,30 @@ describe('pluginProblem', () => {
       reason: 'InvalidSpec',
       message: 'spec.settings[0].default: a secret setting cannot have a default value',
     });
+  });
+  it('reports a password setting with a default', () => {
+    const bad = storedPlugin(UTILITY, {
+      settings: [{ name: 'token', kind: 'password', required: false, default: 'x' }],
+    });
+    expect(pluginProblem(bad)).to.deep.equal({
+      reason: 'InvalidSpec',
+      message: 'spec.settings[0].default: a secret setting cannot have a default value',
+    });
+  });
+  it('reports a password setting marked secret: false', () => {
+    const bad = storedPlugin(UTILITY, {
+      settings: [{ name: 'token', kind: 'password', required: false, secret: false }],
+    });
+    expect(pluginProblem(bad)).to.deep.equal({
+      reason: 'InvalidSpec',
+      message: 'spec.settings[0].secret: a password setting is always secret; leave out secret: false',
+    });
+  });
+  it('accepts a password setting marked secret: true', () => {
+    const ok = storedPlugin(UTILITY, {
+      settings: [{ name: 'token', kind: 'password', required: false, secret: true }],
+    });
+    expect(pluginProblem(ok)).to.equal(undefined);
   });
   it('reports a missing image', () => {
     const { image: _image, ...spec } = UTILITY.spec;

@@ -23,6 +23,7 @@ const tap = FlexPlugin.parse({
       { name: 'ratio', kind: 'number' },
       { name: 'schemas', kind: 'array' },
       { name: 'options', kind: 'object' },
+      { name: 'api_key', kind: 'password' },
     ],
   },
 });
@@ -51,6 +52,8 @@ const SECRETS = new Map<string, Record<string, string>>([
   ['bad', { port: 'not-a-number-secret', options: '{"broken' }],
   ['typed', { ssl: 'true', ratio: '0.25', schemas: '["a","b"]', options: '{"k":1}', port: ' 7000\n' }],
   ['target', { token: 'tok-3141', batch: '100' }],
+  ['api', { api_key: '31415', port: '5432' }],
+  ['schema', { default_target_schema: 'from_secret', user: 'loader' }],
 ]);
 
 function input(step: Record<string, unknown>, extra: Partial<AttemptInput> = {}): AttemptInput {
@@ -132,6 +135,13 @@ describe('renderAttemptConfig', () => {
         },
       },
       {
+        name: 'a password is the Secret’s text, even when it reads as a number',
+        step: { config: { host: 'h' }, configFrom: [password, { secretRef: { name: 'api' } }] },
+        files: {
+          'config.json': { port: 5432, host: 'h', password: 'hunter2-very-secret', api_key: '31415' },
+        },
+      },
+      {
         name: 'a setting the plugin does not declare is passed as given',
         step: { config: { host: 'h', filter_tables: ['x'] }, configFrom: [password] },
         files: {
@@ -186,6 +196,11 @@ describe('renderAttemptConfig', () => {
           { reason: 'SecretSettingInPlainConfig', setting: 'password' },
           { reason: 'RequiredSettingMissing', setting: 'password' },
         ],
+      },
+      {
+        name: 'a password setting in plain config',
+        step: { config: { host: 'h', api_key: 'hunter2-very-secret' }, configFrom: [password] },
+        expected: [{ reason: 'SecretSettingInPlainConfig', setting: 'api_key' }],
       },
       {
         name: 'a plain value of the wrong kind',
@@ -312,6 +327,100 @@ describe('renderAttemptConfig', () => {
   });
 });
 
+describe('renderAttemptConfig: loadSchema', () => {
+  const targetPg = FlexPlugin.parse({
+    apiVersion: 'flexcore.io/v1alpha1',
+    kind: 'FlexPlugin',
+    metadata: { name: 'target-pg' },
+    spec: {
+      type: 'target',
+      image: 'x/target-pg:1',
+      command: ['target-postgres'],
+      settings: [{ name: 'default_target_schema', default: 'raw' }, { name: 'user' }],
+    },
+  });
+
+  /** The target's config file for a pair whose pipeline and step carry the given loadSchemas. */
+  function targetConfig(
+    o: { pipeline?: string; step?: string; target?: Record<string, unknown> },
+    targetPlugin: FlexPlugin = targetPg,
+  ): unknown {
+    const base = input({
+      config: { host: 'h' },
+      configFrom: [password],
+      target: { plugin: targetPlugin.metadata.name, ...o.target },
+      ...(o.step ? { loadSchema: o.step } : {}),
+    });
+    const spec = { ...base.pipeline.spec, ...(o.pipeline ? { loadSchema: o.pipeline } : {}) };
+    const result = renderAttemptConfig({ ...base, pipeline: { ...base.pipeline, spec }, targetPlugin });
+    return files(result)['target-config.json'];
+  }
+
+  const cases: {
+    name: string;
+    o: Parameters<typeof targetConfig>[0];
+    plugin?: FlexPlugin;
+    expected: object;
+  }[] = [
+    {
+      name: 'the pipeline’s loadSchema',
+      o: { pipeline: 'sales' },
+      expected: { default_target_schema: 'sales' },
+    },
+    {
+      name: 'the step’s loadSchema over the pipeline’s',
+      o: { pipeline: 'sales', step: 'orders' },
+      expected: { default_target_schema: 'orders' },
+    },
+    { name: 'neither: the setting’s default', o: {}, expected: { default_target_schema: 'raw' } },
+    {
+      name: 'the target’s config wins',
+      o: { pipeline: 'sales', step: 'orders', target: { config: { default_target_schema: 'mine' } } },
+      expected: { default_target_schema: 'mine' },
+    },
+    {
+      name: 'the target’s secretKeyRef wins',
+      o: {
+        step: 'orders',
+        target: {
+          configFrom: [
+            {
+              setting: 'default_target_schema',
+              secretKeyRef: { name: 'schema', key: 'default_target_schema' },
+            },
+          ],
+        },
+      },
+      expected: { default_target_schema: 'from_secret' },
+    },
+    {
+      name: 'a whole Secret holding the key wins',
+      o: { pipeline: 'sales', target: { configFrom: [{ secretRef: { name: 'schema' } }] } },
+      expected: { default_target_schema: 'from_secret', user: 'loader' },
+    },
+    {
+      name: 'a target that does not declare the setting never gets it',
+      o: { pipeline: 'sales', step: 'orders' },
+      plugin: target,
+      expected: { destination_path: '/data/out' },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => expect(targetConfig(c.o, c.plugin)).to.deep.equal(c.expected));
+  }
+
+  it('leaves the tap’s own config alone', () => {
+    const base = input({ config: { host: 'h' }, configFrom: [password], target: { plugin: 'target-pg' } });
+    const spec = { ...base.pipeline.spec, loadSchema: 'sales' };
+    const result = renderAttemptConfig({
+      ...base,
+      pipeline: { ...base.pipeline, spec },
+      targetPlugin: targetPg,
+    });
+    expect(files(result)['config.json']).to.not.have.property('default_target_schema');
+  });
+});
+
 describe('convertSecretValue', () => {
   const cases: [string, Parameters<typeof convertSecretValue>[1], unknown][] = [
     ['secret\n', 'string', 'secret\n'],
@@ -324,6 +433,12 @@ describe('convertSecretValue', () => {
     ['{"a":1}', 'object', { a: 1 }],
     ['[1]', 'object', undefined],
     ['null', 'object', undefined],
+    ['5432', 'integer', 5432],
+    [' 5432\n', 'integer', 5432],
+    ['"5432"', 'integer', undefined],
+    ['54x', 'integer', undefined],
+    ['5432', 'password', '5432'],
+    ['{"a":1}\n', 'password', '{"a":1}\n'],
   ];
   for (const [raw, kind, expected] of cases) {
     it(`${JSON.stringify(raw)} as ${kind}`, () => {

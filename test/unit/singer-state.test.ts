@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import type { Step } from '../../api/v1alpha1/flexpipeline.js';
 import { lastSingerState } from '../../controller/pipeline/singer-state.js';
+import { stateIdOf } from '../../controller/pipeline/state-id.js';
+import { resumeFrom } from '../../controller/store/resume-state.js';
 
 describe('lastSingerState (the last STATE a Singer target printed)', () => {
   const cases: [string, string, Record<string, unknown> | undefined][] = [
@@ -59,4 +62,46 @@ describe('lastSingerState (the last STATE a Singer target printed)', () => {
     );
     expect(lastSingerState(log)).to.deep.equal({ bookmarks: { s: 4999 } });
   });
+});
+
+describe('resumeFrom (which stored state the next run starts from)', () => {
+  const t = (iso: string): Date => new Date(iso);
+  const s = { bookmarks: { a: 1 } };
+  const p = { bookmarks: { a: 2 } };
+  const cases: [string, Parameters<typeof resumeFrom>[0], ReturnType<typeof resumeFrom>][] = [
+    ['nothing stored', undefined, undefined],
+    ['a cleared row', { state: null, stateAt: t('2026-01-01T00:00:00Z'), partialState: null }, undefined],
+    ['complete state only', { state: s, stateAt: t('2026-01-01T00:00:00Z') }, 'state'],
+    [
+      'partial state newer than the complete one',
+      { state: s, stateAt: t('2026-01-01T00:00:00Z'), partialState: p, partialAt: t('2026-01-02T00:00:00Z') },
+      'partialState',
+    ],
+    [
+      'complete state newer than the partial one',
+      { state: s, stateAt: t('2026-01-03T00:00:00Z'), partialState: p, partialAt: t('2026-01-02T00:00:00Z') },
+      'state',
+    ],
+    [
+      'partial state with no complete state',
+      { partialState: p, partialAt: t('2026-01-02T00:00:00Z') },
+      'partialState',
+    ],
+  ];
+  for (const [name, row, want] of cases) it(name, () => expect(resumeFrom(row)).to.equal(want));
+});
+
+describe('stateIdOf (where a step keeps its state)', () => {
+  const p = { metadata: { namespace: 'data', name: 'orders' } };
+  const step = (extra: Record<string, unknown> = {}): Step => ({ name: 'sync', plugin: 'tap', ...extra });
+  it('defaults to <namespace>/<pipeline>/<step>', () =>
+    expect(stateIdOf(p, step())).to.equal('data/orders/sync'));
+  it("scopes a step's own id to its namespace, so no namespace can name another's state", () => {
+    expect(stateIdOf(p, step({ stateId: 'shared/orders' }))).to.equal('data/shared/orders');
+    expect(stateIdOf(p, step({ stateId: 'other-ns/orders/sync' }))).to.equal('data/other-ns/orders/sync');
+  });
+  it("shares the default id of another pipeline's step when named so", () =>
+    expect(
+      stateIdOf({ metadata: { namespace: 'data', name: 'backfill' } }, step({ stateId: 'orders/sync' })),
+    ).to.equal(stateIdOf(p, step())));
 });

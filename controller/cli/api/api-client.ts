@@ -83,7 +83,7 @@ export class ApiClient {
   /** A JSON request; `body` (when given) is sent as JSON. */
   async json<S extends z.ZodType>(
     schema: S,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     init: { query?: Query; body?: unknown } = {},
   ): Promise<JsonReply<z.output<S>>> {

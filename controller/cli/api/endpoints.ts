@@ -1,6 +1,13 @@
 /** The status API endpoints the commands use, as typed calls (answers checked by the server's own schemas). */
 import type { z } from 'zod';
-import { CancelRequested, RunDetail, RunList, RunRequested } from '../../server/schemas.js';
+import {
+  CancelRequested,
+  RunDetail,
+  RunList,
+  RunRequested,
+  SingerStateChanged,
+  SingerStateList,
+} from '../../server/schemas.js';
 import { pathOf, type ApiClient, type JsonReply } from './api-client.js';
 
 export type RunListBody = z.output<typeof RunList>;
@@ -8,6 +15,9 @@ export type RunItem = RunListBody['items'][number];
 export type RunDetailBody = z.output<typeof RunDetail>;
 export type RunRequestedBody = z.output<typeof RunRequested>;
 export type CancelRequestedBody = z.output<typeof CancelRequested>;
+export type SingerStateListBody = z.output<typeof SingerStateList>;
+export type SingerStateEntryBody = SingerStateListBody['items'][number];
+export type SingerStateChangedBody = z.output<typeof SingerStateChanged>;
 
 /** Which runs: every namespace (no namespace), one namespace, or one pipeline of it. */
 export interface RunListRequest {
@@ -81,3 +91,27 @@ export async function cancelRun(
 
 /** The live stream (server-sent events). */
 export const STREAM_PATH = '/stream';
+
+export function singerStates(
+  client: ApiClient,
+  namespace: string,
+  pipeline: string,
+): Promise<SingerStateListBody> {
+  return client.get(
+    SingerStateList,
+    `${pathOf('namespaces', namespace, 'pipelines', pipeline)}/singer-state`,
+  );
+}
+
+/** PUT `state` as the step's Singer state, or DELETE it (`state` undefined). */
+export async function changeSingerState(
+  client: ApiClient,
+  namespace: string,
+  pipeline: string,
+  step: string,
+  state: Record<string, unknown> | undefined,
+): Promise<SingerStateChangedBody> {
+  const path = pathOf('namespaces', namespace, 'pipelines', pipeline, 'singer-state', step);
+  const method = state === undefined ? 'DELETE' : 'PUT';
+  return (await client.json(SingerStateChanged, method, path, state && { body: { state } })).body;
+}

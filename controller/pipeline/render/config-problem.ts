@@ -9,7 +9,10 @@ export type ConfigProblemReason =
   | 'RequiredSettingMissing'
   /** A value does not have (or, from a Secret, does not convert to) the setting's kind. */
   | 'SettingKindMismatch'
-  /** A setting marked secret is given in plain config, where status and events could show it. */
+  /**
+   * A secret setting (kind password, or marked secret) is given in plain config, where status
+   * and events could show it.
+   */
   | 'SecretSettingInPlainConfig'
   /** The tap and target of a Singer pair must be Singer plugins of those types. */
   | 'PairingInvalid'

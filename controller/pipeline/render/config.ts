@@ -7,6 +7,7 @@ import type { AttemptInput } from './attempt-input.js';
 import type { ConfigProblem } from './config-problem.js';
 import { planContainers } from './container-plan.js';
 import { CONFIG_FILES } from './layout.js';
+import { loadSchemaDefaults } from './load-schema.js';
 import { attemptLabels, namespaceOf, ownerReference } from './metadata.js';
 import { resolvePluginConfig } from './plugin-config.js';
 import { pairingProblems } from './singer-wrapper.js';
@@ -33,7 +34,15 @@ function resolveAll(input: AttemptInput): { files: Record<string, unknown>; prob
   if (input.discover) return { files, problems: [...problems, ...volumeProblems(input)] };
   if (step.target && targetPlugin) {
     const { config, configFrom } = step.target;
-    const target = resolvePluginConfig({ plugin: targetPlugin, part: 'target', config, configFrom, secrets });
+    const defaultOverrides = loadSchemaDefaults(input.pipeline.spec, step, targetPlugin);
+    const target = resolvePluginConfig({
+      plugin: targetPlugin,
+      part: 'target',
+      config,
+      configFrom,
+      defaultOverrides,
+      secrets,
+    });
     files[CONFIG_FILES.targetConfig] = target.values;
     problems.push(...target.problems);
   }

@@ -1,9 +1,10 @@
 /**
- * The config of one plugin: setting defaults, then plain config, then configFrom. Values from
- * Secrets are strings and are converted to the setting's kind.
+ * The config of one plugin: setting defaults (some replaced by the pipeline, such as the
+ * loadSchema), then plain config, then configFrom. Values from Secrets are strings and are
+ * converted to the setting's kind.
  */
 import type { ConfigSource, FlexPlugin, Setting, SettingKind } from '../../../api/v1alpha1/index.js';
-import { matchesKind } from '../../../api/v1alpha1/index.js';
+import { isSecretSetting, matchesKind } from '../../../api/v1alpha1/index.js';
 import type { ConfigProblem, ConfigProblemReason } from './config-problem.js';
 
 /** What the config of one plugin is made of. */
@@ -12,6 +13,8 @@ export interface PluginConfigInput {
   readonly part: 'step' | 'target';
   readonly config?: Readonly<Record<string, unknown>>;
   readonly configFrom?: readonly ConfigSource[];
+  /** Values that replace the settings' own defaults; config and configFrom still win over them. */
+  readonly defaultOverrides?: Readonly<Record<string, unknown>>;
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
@@ -21,9 +24,12 @@ export interface PluginConfig {
   readonly problems: ConfigProblem[];
 }
 
-/** A Secret value as a value of the given kind: JSON for everything but strings. */
+/**
+ * A Secret value as a value of the given kind: as written for strings and passwords, JSON for
+ * the rest (so "5432" is the integer 5432, and "54x" is refused).
+ */
 export function convertSecretValue(raw: string, kind: SettingKind): { value: unknown } | undefined {
-  if (kind === 'string') return { value: raw };
+  if (kind === 'string' || kind === 'password') return { value: raw };
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -51,11 +57,13 @@ class Builder {
 
   defaults(): void {
     for (const s of this.settings.values()) if (s.default !== undefined) this.values.set(s.name, s.default);
+    for (const [name, value] of Object.entries(this.input.defaultOverrides ?? {}))
+      this.values.set(name, value);
   }
 
   plain(name: string, value: unknown): void {
     const setting = this.settings.get(name);
-    if (setting?.secret) {
+    if (setting && isSecretSetting(setting)) {
       const msg = `setting "${name}" is secret: give it through configFrom, not config`;
       return this.problem('SecretSettingInPlainConfig', msg, { setting: name });
     }

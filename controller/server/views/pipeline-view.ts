@@ -1,6 +1,6 @@
 /** FlexPipelines and FlexPlugins as the status API shows them: pure functions of the cached objects. */
 import type { z } from 'zod';
-import { effectiveProtocol } from '../../../api/v1alpha1/flexplugin.js';
+import { effectiveProtocol, isSecretSetting } from '../../../api/v1alpha1/flexplugin.js';
 import type { Condition } from '../../../api/v1alpha1/common.js';
 import type { PipelineObject, PluginObject } from '../../objects.js';
 import { LABELS } from '../../pipeline/labels.js';
@@ -73,7 +73,7 @@ export function pluginSummary(
     settings: (spec.settings ?? []).map((s) => ({
       name: s.name,
       required: s.required ?? false,
-      secret: s.secret ?? false,
+      secret: isSecretSetting(s),
       ...(s.description && { description: s.description }),
     })),
     ...(ready(status?.conditions) && { ready: ready(status?.conditions) }),

@@ -1,5 +1,6 @@
 -- Complete state replaces the state and clears older partial state; partial state is kept
--- beside it. Guarded by position, so live appends and replay converge on the same row.
+-- beside it. Complete state a run captured is no person's change (changed_by cleared).
+-- Guarded by position, so live appends and replay converge on the same row.
 INSERT INTO singer_state AS s (state_id, state, state_run_id, state_at, partial_state, partial_run_id, partial_at, last_position)
 VALUES ($1,
         CASE WHEN $4 THEN NULL ELSE $2::jsonb END, CASE WHEN $4 THEN NULL ELSE $3 END, CASE WHEN $4 THEN NULL ELSE $5::timestamptz END,
@@ -12,5 +13,6 @@ ON CONFLICT (state_id) DO UPDATE SET
   partial_state  = EXCLUDED.partial_state,
   partial_run_id = EXCLUDED.partial_run_id,
   partial_at     = EXCLUDED.partial_at,
+  changed_by     = CASE WHEN $4 THEN s.changed_by END,
   last_position  = EXCLUDED.last_position
 WHERE s.last_position < EXCLUDED.last_position
