@@ -97,6 +97,28 @@ async function showProgress(plane: ControlPlane): Promise<void> {
   }
 }
 
+/** Sets flexcore.io/run-requested and waits until the controller took it up (the run is then in the status). */
+async function requestRun(plane: ControlPlane, pipeline: string, value: string): Promise<void> {
+  await plane.kubectl([
+    'annotate',
+    '--overwrite',
+    '-n',
+    NAMESPACE,
+    'flexpipeline',
+    pipeline,
+    `flexcore.io/run-requested=${value}`,
+  ]);
+  for (;;) {
+    const p = JSON.parse(
+      await plane.kubectl(['get', 'flexpipeline', pipeline, '-n', NAMESPACE, '-o', 'json']),
+    ) as {
+      status?: { lastRunRequest?: string };
+    };
+    if (p.status?.lastRunRequest === value) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Whether this machine can run the real node; says why not in one line. */
 async function realNodeAvailable(): Promise<boolean> {
   if (kwokOnly) {
@@ -164,22 +186,21 @@ async function main(): Promise<HttpServer> {
   const demo = realNode ? await startRealDemo(plane, NAMESPACE, say) : undefined;
   if (demo) cleanups.unshift(() => demo.stop());
   say('requesting a manual run of orders-nightly (flexcore.io/run-requested)');
-  await plane.kubectl([
-    'annotate',
-    '--overwrite',
-    '-n',
-    NAMESPACE,
-    'flexpipeline',
-    'orders-nightly',
-    `flexcore.io/run-requested=demo-${Date.now()}`,
-  ]);
+  await requestRun(plane, 'orders-nightly', `demo-${Date.now()}`);
   say(
     demo
       ? 'waiting for the runs to finish (kwok completes the samples at once; the demo really runs)'
       : 'waiting for the runs to finish (the kwok node completes each step Pod at once)',
   );
   await showProgress(plane);
-  if (demo) process.stdout.write(await demo.report());
+  if (demo) {
+    process.stdout.write(await demo.report());
+    say(await demo.changeSource());
+    say(`requesting run 2 of ${demo.incremental}: its tap starts from run 1's state`);
+    await requestRun(plane, demo.incremental, `demo-2-${Date.now()}`);
+    await showProgress(plane);
+    process.stdout.write(await demo.reportIncrement());
+  }
   say(`kubectl get flexplugins,flexpipelines,pods -n ${NAMESPACE}`);
   process.stdout.write(
     await plane.kubectl(['get', 'flexplugins,flexpipelines,pods', '-n', NAMESPACE, '-o', 'wide']),

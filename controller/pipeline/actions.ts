@@ -18,6 +18,8 @@ import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInpu
 import { CONTAINERS } from './render/layout.js';
 import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
+import { asSingerCatalog } from '../catalog/singer-catalog.js';
+import { stateForCatalog } from '../catalog/state-bookmarks.js';
 
 const core = (ns: string): string => `/api/v1/namespaces/${ns}`;
 const netpol = (ns: string): string => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`;
@@ -144,6 +146,34 @@ export class PipelineActions {
     return { content: JSON.parse(body) as unknown, flag: named.flag };
   }
 
+  /**
+   * The stored state the tap starts from, less bookmarks kept on another replication key than
+   * its catalog names now (said in the log: that stream starts again from nothing).
+   */
+  private async startingState(
+    p: PipelineObject,
+    step: Step,
+    catalog: AttemptInput['catalog'],
+  ): Promise<Record<string, unknown> | undefined> {
+    const stored = await this.readModels.singerState(stateIdOf(p, step));
+    if (!stored || !catalog) return stored;
+    const { state, dropped } = stateForCatalog(stored, asSingerCatalog(catalog.content));
+    for (const d of dropped) {
+      this.logger.warn(
+        'Singer bookmark dropped: its stream now replicates on another key, so it starts again from nothing',
+        {
+          namespace: p.metadata.namespace,
+          pipeline: p.metadata.name,
+          step: step.name,
+          stream: d.stream,
+          bookmarkKey: d.was,
+          catalogKey: d.now,
+        },
+      );
+    }
+    return state;
+  }
+
   private async attemptInput(
     p: PipelineObject,
     plugins: ReadonlyMap<string, PluginObject>,
@@ -178,7 +208,7 @@ export class PipelineActions {
       attempt,
       podName: pod,
       secretName: pod,
-      singerState: wantsState ? await this.readModels.singerState(stateIdOf(p, step)) : undefined,
+      singerState: wantsState ? await this.startingState(p, step, catalog) : undefined,
       secrets: await this.readSecrets(p.metadata.namespace, step),
     };
   }

@@ -30,10 +30,20 @@ from raw.orders
 group by customer
 `;
 
-/** A started demo: what to print at the end, and how to stop its database. */
+/** Source rows the demo's second round inserts, and rows it updates. */
+const INSERTED = [DEMO_ROWS + 1, DEMO_ROWS + 2, DEMO_ROWS + 3];
+const UPDATED = [17, 42];
+
+/** A started demo: what to print after each round, the change between them, and how to stop its database. */
 export interface RealDemo {
   readonly pipelines: readonly string[];
+  /** The pipeline the second round runs again. */
+  readonly incremental: string;
   report(): Promise<string>;
+  /** Inserts and updates a few source rows; returns a line saying which. */
+  changeSource(): Promise<string>;
+  /** After the second round: which rows it moved, and the model again. */
+  reportIncrement(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +56,12 @@ function object(
   return { apiVersion, kind, metadata: { name }, ...rest };
 }
 
-function pipelines(source: PodReachablePostgres): Record<string, unknown>[] {
+/**
+ * The demo's pipelines. Their source database is new on every start, while the event store (and
+ * the Singer state in it) may be the same as last time: so the taps keep their bookmarks under
+ * a state id of this start (`stateId`), never one a previous demo left.
+ */
+function pipelines(source: PodReachablePostgres, start: string): Record<string, unknown>[] {
   const db = { host: source.podHost, port: source.port, user: 'postgres' };
   const password = [{ setting: 'password', secretKeyRef: { name: 'demo-db', key: 'password' } }];
   const tap = {
@@ -62,6 +77,7 @@ function pipelines(source: PodReachablePostgres): Record<string, unknown>[] {
           {
             name: 'extract-load',
             ...tap,
+            stateId: `${start}/files`,
             ...REAL_NODE_PLACEMENT,
             target: {
               plugin: 'target-jsonl',
@@ -80,6 +96,7 @@ function pipelines(source: PodReachablePostgres): Record<string, unknown>[] {
           {
             name: 'load',
             ...tap,
+            stateId: `${start}/warehouse`,
             ...REAL_NODE_PLACEMENT,
             target: { plugin: 'target-postgres', config: { ...db, database: 'dw' }, configFrom: password },
           },
@@ -140,22 +157,82 @@ export async function startRealDemo(
           'orders_by_customer.sql': MODEL,
         },
       }),
-      ...pipelines(source),
+      ...pipelines(source, `demo-${Date.now().toString(36)}`),
     ];
     await plane.kubectl(
       ['apply', '-n', namespace, '-f', '-'],
       objects.map((o) => stringify(o)).join('---\n'),
     );
     say('demo: applied demo-orders-files and demo-orders-warehouse (steps pinned to the real node)');
+    let changedAt = '';
     return {
       pipelines: ['demo-orders-files', 'demo-orders-warehouse'],
+      incremental: 'demo-orders-warehouse',
       report: () => report(source, files),
+      async changeSource() {
+        changedAt = (await source.query<{ t: string }>('dw', 'SELECT now()::text AS t'))[0]!.t;
+        await source.query(
+          'shop',
+          `INSERT INTO public.orders (id, customer, amount, updated_at)
+             SELECT g, 'customer-' || (g % 97), 99.90, now() FROM unnest($1::bigint[]) g`,
+          [INSERTED],
+        );
+        await source.query(
+          'shop',
+          'UPDATE public.orders SET amount = amount + 1000, updated_at = now() WHERE id = ANY ($1::bigint[])',
+          [UPDATED],
+        );
+        return `demo: inserted orders ${INSERTED.join(', ')} and updated orders ${UPDATED.join(', ')} in shop.public.orders`;
+      },
+      reportIncrement: () => reportIncrement(source, changedAt),
       stop: () => source.server.stop(),
     };
   } catch (err) {
     await source.server.stop();
     throw err;
   }
+}
+
+/** The model's size and its top customers. */
+async function modelLines(source: PodReachablePostgres): Promise<string[]> {
+  const size = await source
+    .query<{ n: number; orders: number }>(
+      'dw',
+      'SELECT count(*)::int AS n, sum(orders)::int AS orders FROM analytics.orders_by_customer',
+    )
+    .catch(() => []);
+  const model = await source
+    .query<{ customer: string; orders: string; revenue: string }>(
+      'dw',
+      'SELECT customer, orders, revenue FROM analytics.orders_by_customer ORDER BY revenue DESC LIMIT 3',
+    )
+    .catch(() => []);
+  return [
+    `demo-orders-warehouse: dbt built analytics.orders_by_customer: ${size[0]?.n ?? 0} rows over ${size[0]?.orders ?? 0} orders; top customers:`,
+    ...model.map((r) => `  ${r.customer}: ${r.orders} orders, revenue ${r.revenue}`),
+  ];
+}
+
+/** What the second run moved: the rows target-postgres wrote since the change (its _sdc_batched_at). */
+async function reportIncrement(source: PodReachablePostgres, since: string): Promise<string> {
+  const moved = await source
+    .query<{ id: string }>('dw', 'SELECT id FROM raw.orders WHERE _sdc_batched_at >= $1 ORDER BY id', [since])
+    .catch(() => []);
+  const total = await source
+    .query<{ n: number }>('dw', 'SELECT count(*)::int AS n FROM raw.orders')
+    .catch(() => []);
+  const ids = moved.map((r) => Number(r.id));
+  const changed = new Set([...INSERTED, ...UPDATED]);
+  const again = ids.filter((id) => !changed.has(id));
+  const lines = [
+    `demo-orders-warehouse: run 2 moved ${ids.length} rows (orders ${ids.join(', ')}), not ${total[0]?.n ?? '?'}: only what changed since run 1's bookmark on updated_at` +
+      (again.length > 0
+        ? ` (order ${again.join(', ')} is the bookmark row, which Singer reads again: at least once)`
+        : ''),
+    `demo-orders-warehouse: dw.raw.orders now holds ${total[0]?.n ?? 0} rows`,
+    ...(await modelLines(source)),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 async function report(source: PodReachablePostgres, files: string): Promise<string> {
@@ -171,13 +248,6 @@ async function report(source: PodReachablePostgres, files: string): Promise<stri
     .query<{ n: string }>('dw', 'SELECT count(*) AS n FROM raw.orders')
     .catch(() => []);
   lines.push(`demo-orders-warehouse: ${loaded[0]?.n ?? 0} rows arrived in dw.raw.orders`);
-  const model = await source
-    .query<{ customer: string; orders: string; revenue: string }>(
-      'dw',
-      'SELECT customer, orders, revenue FROM analytics.orders_by_customer ORDER BY revenue DESC LIMIT 3',
-    )
-    .catch(() => []);
-  lines.push(`demo-orders-warehouse: dbt built analytics.orders_by_customer; top customers:`);
-  for (const r of model) lines.push(`  ${r.customer}: ${r.orders} orders, revenue ${r.revenue}`);
+  lines.push(...(await modelLines(source)));
   return `${lines.join('\n')}\n`;
 }

@@ -49,18 +49,23 @@ export async function podReachablePostgres(): Promise<PodReachablePostgres> {
   };
 }
 
-/** Creates database `db` with public.orders holding `rows` rows (id, customer, amount, updated_at). */
+/**
+ * Creates database `db` with public.orders holding `rows` rows (id, customer, amount,
+ * updated_at). Row g was last updated g seconds after 2026-01-01: distinct and in the past, so a
+ * bookmark on updated_at splits the rows exactly and a row changed now is newer than all.
+ */
 export async function seedOrders(pgs: PodReachablePostgres, db: string, rows: number): Promise<void> {
   await pgs.server.createDatabase(db);
   await pgs.query(
     db,
     `CREATE TABLE public.orders (id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(12,2) NOT NULL,
-       updated_at timestamptz NOT NULL DEFAULT now())`,
+       updated_at timestamptz NOT NULL)`,
   );
   await pgs.query(
     db,
-    `INSERT INTO public.orders (id, customer, amount)
-       SELECT g, 'customer-' || (g % 97), (g % 1000) / 10.0 FROM generate_series(1, $1) g`,
+    `INSERT INTO public.orders (id, customer, amount, updated_at)
+       SELECT g, 'customer-' || (g % 97), (g % 1000) / 10.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second'
+         FROM generate_series(1, $1) g`,
     [rows],
   );
 }

@@ -44,7 +44,22 @@ describe("the README's main job (hack/up.ts --once)", function () {
     // The demo on the real node: real plugins, real rows.
     expect(out).to.match(/demo-orders-files: 1000 rows arrived in \/\S+\/public-orders\.jsonl/);
     expect(out).to.include('demo-orders-warehouse: 1000 rows arrived in dw.raw.orders');
+    expect(out).to.include(
+      'demo-orders-warehouse: dbt built analytics.orders_by_customer: 97 rows over 1000 orders; top customers:',
+    );
     expect(out).to.match(/customer-\d+: \d+ orders, revenue [\d.]+/);
+    // Round 2: a few source rows change, and the INCREMENTAL run moves only those (and the
+    // bookmark row, read again: Singer's at-least-once).
+    expect(out).to.include(
+      'demo: inserted orders 1001, 1002, 1003 and updated orders 17, 42 in shop.public.orders',
+    );
+    expect(out).to.include(
+      "demo-orders-warehouse: run 2 moved 6 rows (orders 17, 42, 1000, 1001, 1002, 1003), not 1003: only what changed since run 1's bookmark on updated_at (order 1000 is the bookmark row",
+    );
+    expect(out).to.include('demo-orders-warehouse: dw.raw.orders now holds 1003 rows');
+    expect(out).to.include(
+      'demo-orders-warehouse: dbt built analytics.orders_by_customer: 97 rows over 1003 orders; top customers:',
+    );
     expect(out).to.match(
       /pod\/demo-orders-warehouse-g1-transform-1\s+0\/1\s+Completed\s+\d+\s+\S+\s+[\d.]+\s+flexcore-node-0/,
     );
