@@ -946,7 +946,10 @@ describe('planPipeline', () => {
 
     it('keeps the state of a failed attempt as partial, under the step stateId', () => {
       const plan = finishedSync(singer({ stateId: 'shared/orders' }), 'Failed');
-      expect(dataOf(plan, 'SingerStateCaptured')).to.include({ stateId: `${NAMESPACE}/shared/orders`, partial: true });
+      expect(dataOf(plan, 'SingerStateCaptured')).to.include({
+        stateId: `${NAMESPACE}/shared/orders`,
+        partial: true,
+      });
       expect(dataOf(plan, 'StepAttemptFinished')).to.include({ phase: 'Failed' });
     });
 
