@@ -59,7 +59,7 @@ export async function seedOrders(pgs: PodReachablePostgres, db: string, rows: nu
   await pgs.query(
     db,
     `CREATE TABLE public.orders (id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(12,2) NOT NULL,
-       updated_at timestamptz NOT NULL)`,
+       updated_at timestamptz NOT NULL DEFAULT now())`,
   );
   await pgs.query(
     db,
