@@ -1,5 +1,6 @@
 /** Locates (building when missing) the control-plane binaries made by hack/build-tools.sh. */
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ComponentStartError, PrerequisiteError } from './errors.js';
 
@@ -11,15 +12,39 @@ const script = fileURLToPath(new URL('../build-tools.sh', import.meta.url));
  * goes to stderr.
  */
 export async function ensureTools(): Promise<string> {
-  return buildTools([]);
+  return buildTools([], 'the control plane');
 }
 
 /** The same for the real node: kubelet, kube-proxy and the pause binary. */
 export async function ensureNodeTools(): Promise<string> {
-  return buildTools(['--node']);
+  return buildTools(['--node'], 'the node binaries');
 }
 
-async function buildTools(args: string[]): Promise<string> {
+/** Paths of the chart and manifest tools built by `hack/build-tools.sh --gitops`. */
+export interface GitopsTools {
+  helm: string;
+  kubeconform: string;
+  /** Prints the kstatus verdict (Current, InProgress, ...) of each object it reads. */
+  kstatus: string;
+  /** Runs Argo CD health.lua scripts: `run SCRIPT OBJECT` or `test DIR`. */
+  argoHealth: string;
+  /** A HELM_PLUGINS directory holding the helm-unittest plugin (`helm unittest`). */
+  helmPlugins: string;
+}
+
+/** Returns the GitOps tools (helm, kubeconform, kstatus, argo-health, helm-unittest), building them when missing. */
+export async function gitopsTools(): Promise<GitopsTools> {
+  const bin = await buildTools(['--gitops'], 'the GitOps tools');
+  return {
+    helm: join(bin, 'helm'),
+    kubeconform: join(bin, 'kubeconform'),
+    kstatus: join(bin, 'kstatus'),
+    argoHealth: join(bin, 'argo-health'),
+    helmPlugins: join(dirname(bin), 'helm-plugins'),
+  };
+}
+
+async function buildTools(args: string[], what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -31,15 +56,11 @@ async function buildTools(args: string[]): Promise<string> {
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir) resolve(dir);
       else if (code === 3)
-        reject(
-          new PrerequisiteError(
-            'Go 1.24 or newer is required to build the local control plane (see the message above)',
-          ),
-        );
+        reject(new PrerequisiteError(`Go is required to build ${what} (see the message above)`));
       else
         reject(
           new ComponentStartError(
-            `building ${args.includes('--node') ? 'the node binaries' : 'the control plane'} failed (exit ${String(code)}); see the message above`,
+            `building ${what} failed (exit ${String(code)}); see the message above`,
             '',
           ),
         );
