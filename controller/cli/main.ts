@@ -4,6 +4,7 @@ const USAGE = `usage: flexcore <command> [arguments]
 commands:
   controller            run the controller (see flexcore controller --help)
   validate [PATH ...]   check FlexPlugin and FlexPipeline manifests offline (files, directories, or - for stdin)
+  schemas DIR           write JSON Schemas of both kinds for kubeconform (DIR/flexcore.io/<kind>_<version>.json)
   replay [--swap]       rebuild the read models from the event log and compare them with the live ones
   help                  show this help
 
@@ -23,6 +24,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   controller: async (a) => (await import('./controller.js')).runController(a),
   validate: async (a) => (await import('./validate.js')).runValidate(a),
+  schemas: async (a) => (await import('./schemas.js')).runSchemas(a),
   replay: async (a) => (await import('./replay.js')).runReplay(a),
   runs: async (a) => (await import('./api/runs.js')).runRuns(a),
   logs: async (a) => (await import('./api/logs.js')).runLogs(a),

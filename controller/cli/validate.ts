@@ -1,12 +1,14 @@
 /**
  * `flexcore validate`: offline checks of FlexCore manifests for CI of GitOps repositories.
  * Prints one line per problem as `file:document:field.path: message` and exits 1 when there
- * is any; other kinds are skipped with a note.
+ * is any; lists (`kind: List`, `FlexPipelineList`) are checked item by item; other kinds are
+ * skipped with a note. Loaded on its own (no controller, no Kubernetes client, no database).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { validateManifest } from '../../api/v1alpha1/index.js';
+import { validateManifest } from '../../api/v1alpha1/validate.js';
+import { expandLists } from './manifest-list.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
@@ -18,7 +20,10 @@ export interface Finding {
 
 /** What validating one source (a file or stdin) found. */
 export interface SourceReport {
+  /** Objects read: documents, with each list counted as its items. */
   readonly documents: number;
+  /** Objects of other kinds than FlexCore's, skipped with a note. */
+  readonly skipped: number;
   readonly findings: Finding[];
 }
 
@@ -27,6 +32,7 @@ export function validateText(name: string, text: string): SourceReport {
   const findings: Finding[] = [];
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, version: '1.1' });
   let count = 0;
+  let skipped = 0;
   for (const [i, doc] of docs.entries()) {
     const where = `${name}:${i + 1}`;
     if (doc.errors.length > 0) {
@@ -41,21 +47,25 @@ export function validateText(name: string, text: string): SourceReport {
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;
-    count++;
-    const verdict = validateManifest(value);
-    if (verdict.kind === 'ignored') {
-      const kind = verdict.objectKind || '(no kind)';
-      findings.push({
-        severity: 'note',
-        text: `${where}: note: skipping ${kind} ${verdict.apiVersion}: not a FlexCore resource`,
-      });
-      continue;
-    }
-    for (const p of verdict.problems) {
-      findings.push({ severity: 'problem', text: `${where}:${p.path || '(document)'}: ${p.message}` });
+    for (const { path, object } of expandLists(value)) {
+      count++;
+      const verdict = validateManifest(object);
+      if (verdict.kind === 'ignored') {
+        skipped++;
+        const kind = verdict.objectKind || '(no kind)';
+        findings.push({
+          severity: 'note',
+          text: `${where}:${path ? `${path}:` : ''} note: skipping ${kind} ${verdict.apiVersion}: not a FlexCore resource`,
+        });
+        continue;
+      }
+      for (const p of verdict.problems) {
+        const field = [path, p.path].filter(Boolean).join('.') || '(document)';
+        findings.push({ severity: 'problem', text: `${where}:${field}: ${p.message}` });
+      }
     }
   }
-  return { documents: count, findings };
+  return { documents: count, skipped, findings };
 }
 
 function firstLine(s: string): string {
@@ -149,6 +159,7 @@ export async function runValidate(args: string[]): Promise<number> {
   }
   let problems = 0;
   let documents = 0;
+  let skipped = 0;
   const sources = await loadSources(args);
   for (const source of sources) {
     if (source.error !== undefined) {
@@ -158,6 +169,7 @@ export async function runValidate(args: string[]): Promise<number> {
     }
     const report = validateText(source.name, source.text ?? '');
     documents += report.documents;
+    skipped += report.skipped;
     for (const f of report.findings) {
       if (f.severity === 'problem') {
         problems++;
@@ -167,7 +179,9 @@ export async function runValidate(args: string[]): Promise<number> {
       }
     }
   }
-  const summary = `${sources.length} file(s), ${documents} document(s): ${problems === 0 ? 'no problems' : `${problems} problem(s)`}`;
+  const others = skipped > 0 ? ` (${skipped} of other kinds, skipped)` : '';
+  const verdict = problems === 0 ? 'no problems' : `${problems} problem(s)`;
+  const summary = `${sources.length} file(s), ${documents} document(s)${others}: ${verdict}`;
   process.stderr.write(`${summary}\n`);
   return problems === 0 ? 0 : 1;
 }
