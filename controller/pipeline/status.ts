@@ -117,7 +117,46 @@ function conditionsOf(
             ? `Run ${last.id} ${last.phase.toLowerCase()}${last.reason ? `: ${last.reason}` : ''}.`
             : 'No run yet.'),
       };
-  return [ready, running];
+  const reconciling = reconcilingOf(input);
+  const stalled = stalledOf(input, last);
+  return [ready, running, ...(reconciling ? [reconciling] : []), ...(stalled ? [stalled] : [])];
+}
+
+/**
+ * kstatus' Reconciling (present only when True): a run the applied manifest asked for (a new
+ * generation of a pipeline without schedule, or a run-requested value) is active or waits its
+ * turn. Scheduled runs never count: GitOps health checks must not wait on a nightly run.
+ */
+function reconcilingOf(input: StatusInput): ConditionUpdate | undefined {
+  const asked = input.history.runs.find((r) => isActive(r) && r.trigger !== 'Schedule');
+  if (asked)
+    return {
+      type: 'Reconciling',
+      status: 'True',
+      reason: 'RunActive',
+      message: `${asked.trigger} run ${asked.id} is ${asked.phase.toLowerCase()}.`,
+    };
+  if (input.waiting)
+    return { type: 'Reconciling', status: 'True', reason: 'RunWaiting', message: input.waiting };
+  return undefined;
+}
+
+/**
+ * kstatus' Stalled (present only when True): the spec cannot run, or a pipeline without
+ * schedule (and not suspended) ended its last run Failed: nothing runs again until the spec
+ * changes or a run is requested. A scheduled pipeline's failed run is not Stalled: the next
+ * tick runs it again.
+ */
+function stalledOf(input: StatusInput, last: RunState | undefined): ConditionUpdate | undefined {
+  if (input.invalid) return { type: 'Stalled', status: 'True', ...input.invalid };
+  const { schedule, suspend } = input.pipeline.spec;
+  if (schedule || suspend || last?.phase !== 'Failed' || input.history.runs.some(isActive)) return undefined;
+  return {
+    type: 'Stalled',
+    status: 'True',
+    reason: 'LastRunFailed',
+    message: `Run ${last.id} failed${last.reason ? `: ${last.reason}` : ''}; a new generation or run request runs it again.`,
+  };
 }
 
 /** The status the pipeline should have now. */

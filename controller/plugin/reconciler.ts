@@ -31,10 +31,14 @@ export function pluginStatus(plugin: PluginObject, now: number): FlexPluginStatu
         reason: 'Valid',
         message: 'The plugin can be used by pipelines.',
       };
+  // kstatus' Stalled (only when True): an invalid spec cannot be reconciled without a change.
+  const stalled = problem
+    ? [{ type: 'Stalled', status: 'True' as const, reason: problem.reason, message: problem.message }]
+    : [];
   const generation = plugin.metadata.generation;
   return {
     observedGeneration: generation,
-    conditions: mergeConditions(plugin.status?.conditions, [ready], generation, now),
+    conditions: mergeConditions(plugin.status?.conditions, [ready, ...stalled], generation, now),
   };
 }
 

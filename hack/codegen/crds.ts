@@ -173,7 +173,9 @@ function crd(input: CrdInput): Record<string, unknown> {
                 kind: { type: 'string', description: `Kind of this object: ${kind}.` },
                 metadata: { type: 'object' },
                 spec: structuralSchema(input.spec),
-                status: structuralSchema(input.status),
+                // Until the controller first writes status, kstatus (Flux) must see InProgress, not
+                // Current: an observedGeneration that no generation equals (Flux's own CRDs do this).
+                status: { ...structuralSchema(input.status), default: { observedGeneration: -1 } },
               },
               'x-kubernetes-validations': [
                 {

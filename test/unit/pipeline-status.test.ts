@@ -280,7 +280,80 @@ describe('computeStatus', () => {
     ).to.deep.equal([
       ['Ready', 'True', rfc(EARLIER), 2],
       ['Running', 'True', rfc(NOW), 2],
+      ['Reconciling', 'True', rfc(NOW), 2],
     ]);
+  });
+
+  describe('the kstatus conditions Reconciling and Stalled (present only when True)', () => {
+    const scheduled = pipelineObject({ ...chain.spec, schedule: '0 3 * * *' });
+    const suspended = pipelineObject({ ...chain.spec, suspend: true });
+    const gen = (phase?: 'Succeeded' | 'Failed' | 'Cancelled'): History =>
+      historyOf(
+        ev.runStarted('g1', chain.spec, T0),
+        ...(phase
+          ? [ev.runFinished('g1', phase, T0 + MINUTE, phase === 'Failed' ? 'StepFailed' : undefined)]
+          : []),
+      );
+    const tick = (phase?: 'Failed'): History =>
+      historyOf(
+        ev.runStarted('s-1', chain.spec, T0, { trigger: 'Schedule', tickMs: T0 }),
+        ...(phase ? [ev.runFinished('s-1', phase, T0 + MINUTE, 'StepFailed')] : []),
+      );
+    const manual = historyOf(
+      ev.runStarted('s-1', chain.spec, T0, { trigger: 'Schedule', tickMs: T0 }),
+      ev.runFinished('s-1', 'Failed', T0 + MINUTE, 'StepFailed'),
+      ev.runStarted('m-1', chain.spec, T0 + 2 * MINUTE, { trigger: 'Manual', request: 'now' }),
+    );
+    const invalid = { reason: 'DependencyCycle', message: 'a -> b -> a' };
+    const cases: [string, PipelineObject, History, Partial<StatusInput>, string[]][] = [
+      ['none before the first run of a scheduled pipeline', scheduled, historyOf(), {}, []],
+      ['Reconciling while the run of this generation is active', chain, gen(), {}, ['Reconciling:RunActive']],
+      ['none when the run of this generation succeeded', chain, gen('Succeeded'), {}, []],
+      ['none when the run of this generation was cancelled', chain, gen('Cancelled'), {}, []],
+      ['Stalled when the run of this generation failed', chain, gen('Failed'), {}, ['Stalled:LastRunFailed']],
+      ['none when a suspended pipeline failed its last run', suspended, gen('Failed'), {}, []],
+      ['none while a scheduled run is active', scheduled, tick(), {}, []],
+      ['none when a scheduled run failed (the next tick runs)', scheduled, tick('Failed'), {}, []],
+      ['Reconciling while a requested run is active', scheduled, manual, {}, ['Reconciling:RunActive']],
+      [
+        'Reconciling while a due run waits its turn',
+        chain,
+        gen(),
+        { waiting: 'a manual run waits for run g1' },
+        ['Reconciling:RunActive'],
+      ],
+      [
+        'Reconciling (waiting) after a success',
+        chain,
+        gen('Succeeded'),
+        { waiting: 'a manual run waits' },
+        ['Reconciling:RunWaiting'],
+      ],
+      [
+        'Stalled with the reason of an invalid spec',
+        chain,
+        historyOf(),
+        { invalid },
+        ['Stalled:DependencyCycle'],
+      ],
+    ];
+    for (const [what, p, h, extra, expected] of cases)
+      it(what, () => {
+        const got = status(p, h, extra)
+          .conditions!.filter((c) => c.type === 'Reconciling' || c.type === 'Stalled')
+          .map((c) => `${c.type}:${c.reason}`);
+        expect(got).to.deep.equal(expected);
+      });
+
+    it('says which run and why', () => {
+      const [stalled] = status(chain, gen('Failed')).conditions!.filter((c) => c.type === 'Stalled');
+      expect(stalled).to.deep.include({ status: 'True', observedGeneration: 1 });
+      expect(stalled!.message).to.equal(
+        `Run ${RUN} failed: StepFailed; a new generation or run request runs it again.`,
+      );
+      const [reconciling] = status(chain, gen()).conditions!.filter((c) => c.type === 'Reconciling');
+      expect(reconciling!.message).to.equal(`Generation run ${RUN} is pending.`);
+    });
   });
 
   it('shows schedule times, the last request and the last event position', () => {
