@@ -57,6 +57,12 @@ export interface ControlPlaneOptions {
   readonly realNode?: boolean;
   /** How long to wait when another process runs this machine's real node (0: fail at once). */
   readonly nodeLockWaitMs?: number;
+  /**
+   * An audit policy (a kube-apiserver `audit.k8s.io/v1` Policy, as YAML): the apiserver then
+   * writes JSON audit events to `<dir>/audit.log` (`auditLogPath`), e.g. to see which requests
+   * a service account made.
+   */
+  readonly auditPolicy?: string;
 }
 
 export type { RestartOptions } from './components.js';
@@ -101,7 +107,8 @@ export class ControlPlane {
       });
       const realNode = options.realNode ?? false;
       if (realNode) await addNodeAddress(); // the apiserver advertises it
-      const kc = await startComponents(components, { dir, pki, ports, kubeconfigPath, log, realNode });
+      const audit = await auditArgs(dir, options.auditPolicy);
+      const kc = await startComponents(components, { dir, pki, ports, kubeconfigPath, log, realNode, audit });
       const podLogs = new PodLogs(dir, kc, `https://127.0.0.1:${ports.kwok}`, pki.caCert);
       const plane = new ControlPlane(dir, binDir, kubeconfigPath, server, components, podLogs, options);
       log(`registering fake node ${FAKE_NODE}`);
@@ -125,6 +132,11 @@ export class ControlPlane {
       }
       throw err;
     }
+  }
+
+  /** Where the apiserver writes audit events, when started with `auditPolicy`. */
+  get auditLogPath(): string | undefined {
+    return this.options.auditPolicy === undefined ? undefined : join(this.dir, 'audit.log');
   }
 
   /** A client-node KubeConfig for the admin user. */
@@ -259,6 +271,23 @@ interface StartContext {
   readonly kubeconfigPath: string;
   readonly log: (line: string) => void;
   readonly realNode: boolean;
+  /** kube-apiserver flags for the audit log, if any. */
+  readonly audit: readonly string[];
+}
+
+/** Writes the policy beside the plane's other files; the flags that make the apiserver use it. */
+async function auditArgs(dir: string, policy: string | undefined): Promise<string[]> {
+  if (policy === undefined) return [];
+  const file = join(dir, 'audit-policy.yaml');
+  await writeFile(file, policy);
+  return [
+    `--audit-policy-file=${file}`,
+    `--audit-log-path=${join(dir, 'audit.log')}`,
+    '--audit-log-format=json',
+    // Written as requests complete, so a test reads every event once the calls return.
+    '--audit-log-mode=blocking',
+    '--audit-log-maxsize=0',
+  ];
 }
 
 /**
@@ -266,7 +295,7 @@ interface StartContext {
  * by side with kwok's Logs CRD; resolves with the admin KubeConfig once all are ready.
  */
 async function startComponents(components: Components, ctx: StartContext): Promise<KubeConfig> {
-  const { dir, pki, ports, kubeconfigPath, log, realNode } = ctx;
+  const { dir, pki, ports, kubeconfigPath, log, realNode, audit } = ctx;
   log(`starting etcd on 127.0.0.1:${ports.etcd}`);
   const etcdUp = (): Promise<boolean> => httpOk(`http://127.0.0.1:${ports.etcd}/health`);
   await components.start('etcd', etcdArgs(dir, ports.etcd, ports.etcdPeer), readiness(etcdUp, 30_000, 100));
@@ -275,7 +304,7 @@ async function startComponents(components: Components, ctx: StartContext): Promi
   const apiUp = (): Promise<boolean> => httpsOk(`https://127.0.0.1:${ports.api}/readyz`, pki);
   await components.start(
     'kube-apiserver',
-    apiserverArgs(pki, ports.etcd, ports.api, realNode),
+    [...apiserverArgs(pki, ports.etcd, ports.api, realNode), ...audit],
     readiness(apiUp),
   );
   const kc = new KubeConfig();

@@ -2,6 +2,7 @@
  * Redis for integration tests: Debian's `redis-server` on a free loopback port with a fresh
  * temporary directory and no persistence, or the server named by `REDIS_URL`.
  */
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,11 @@ export interface RedisOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long redis-server may take to answer PING; defaults to 20 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Also listen on this address (e.g. the real node's, for Pods), with a password: Redis's
+   * protected mode refuses other hosts otherwise. `url` then carries the password.
+   */
+  readonly remote?: { readonly address: string };
 }
 
 export interface RedisServer {
@@ -48,7 +54,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const env = options.env ?? process.env;
   const external = env['REDIS_URL'];
   if (external) return externalRedis(external);
-  return LocalRedis.start(env, options.startTimeoutMs ?? 20_000);
+  return LocalRedis.start(env, options.startTimeoutMs ?? 20_000, options.remote?.address);
 }
 
 /** Absolute path of `name` on `searchPath`, or undefined. */
@@ -124,12 +130,20 @@ class LocalRedis implements RedisServer {
     readonly dir: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly startTimeoutMs: number,
+    private readonly remoteAddress: string | undefined,
+    private readonly password = remoteAddress === undefined
+      ? undefined
+      : randomBytes(18).toString('base64url'),
   ) {
-    this.url = `redis://${this.host}:${port}`;
+    this.url = `redis://${this.password === undefined ? '' : `:${this.password}@`}${this.host}:${port}`;
     this.logPath = join(dir, 'redis-server.log');
   }
 
-  static async start(env: NodeJS.ProcessEnv, startTimeoutMs: number): Promise<LocalRedis> {
+  static async start(
+    env: NodeJS.ProcessEnv,
+    startTimeoutMs: number,
+    remoteAddress?: string,
+  ): Promise<LocalRedis> {
     const searchPath = env['PATH'] ?? '';
     const binary = await findOnPath('redis-server', searchPath);
     if (!binary) {
@@ -139,7 +153,7 @@ class LocalRedis implements RedisServer {
     }
     const dir = await mkdtemp(join(tmpdir(), 'flexcore-redis-'));
     try {
-      const server = new LocalRedis(binary, await freePort(), dir, env, startTimeoutMs);
+      const server = new LocalRedis(binary, await freePort(), dir, env, startTimeoutMs, remoteAddress);
       await server.resume();
       return server;
     } catch (err) {
@@ -164,6 +178,8 @@ class LocalRedis implements RedisServer {
         String(this.port),
         '--bind',
         '127.0.0.1',
+        ...(this.remoteAddress === undefined ? [] : [this.remoteAddress]),
+        ...(this.password === undefined ? [] : ['--requirepass', this.password]),
         '--save',
         '',
         '--appendonly',

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
@@ -189,6 +189,20 @@ describe('CLI connection: server, token and namespace', () => {
         expect(err.message).to.include(bad);
       },
     );
-    expect(await kubeCredentials({}, join(dir, 'no-home'), true)).to.deep.equal({});
+    expect(await kubeCredentials({}, join(dir, 'no-home'), true, join(dir, 'no-sa'))).to.deep.equal({});
+  });
+
+  it("in a Pod with no kubeconfig, uses its service account's token and namespace", async () => {
+    const sa = join(dir, 'serviceaccount');
+    await mkdir(sa, { recursive: true });
+    await writeFile(join(sa, 'token'), 'sa-token\n');
+    await writeFile(join(sa, 'namespace'), 'flexcore-system');
+    expect(await kubeCredentials({}, join(dir, 'no-home'), true, sa)).to.deep.equal({
+      token: 'sa-token',
+      namespace: 'flexcore-system',
+    });
+    expect(await kubeCredentials({}, join(dir, 'no-home'), false, sa)).to.deep.equal({
+      namespace: 'flexcore-system',
+    });
   });
 });

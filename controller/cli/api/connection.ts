@@ -4,7 +4,7 @@
  * `kubectl get flexpipelines` needs nothing more than FLEXCORE_API_URL.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { delimiter, join } from 'node:path';
 import { CliError, UsageError } from './errors.js';
@@ -129,17 +129,40 @@ export async function bearerTokenOf(kc: KubeConfig): Promise<string | undefined>
   return m?.[1];
 }
 
+/** Where a Pod finds its service account's token and namespace. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Inside a Pod with no kubeconfig (a Job, the chart's `helm test`): its service account's
+ * token and namespace, as kubectl's in-cluster config reads them. Read each time: the kubelet
+ * rotates the token file.
+ */
+export function serviceAccountCredentials(dir: string, wantToken: boolean): KubeCredentials {
+  const read = (file: string): string | undefined => {
+    try {
+      return readFileSync(join(dir, file), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const token = wantToken ? read('token') : undefined;
+  const namespace = read('namespace');
+  return { ...(token && { token }), ...(namespace && { namespace }) };
+}
+
 /**
  * Namespace (and, when `wantToken`, token) of the current context of the kubeconfig in `env`;
- * nothing when there is no kubeconfig. An exec plugin runs only when the token is wanted.
+ * with no kubeconfig, those of the Pod's service account when running in one, else nothing.
+ * An exec plugin runs only when the token is wanted.
  */
 export async function kubeCredentials(
   env: NodeJS.ProcessEnv,
   home: string | undefined,
   wantToken: boolean,
+  serviceAccountDir = SERVICE_ACCOUNT_DIR,
 ): Promise<KubeCredentials> {
   const kc = loadKubeConfig(kubeconfigPaths(env, home));
-  if (!kc) return {};
+  if (!kc) return serviceAccountCredentials(serviceAccountDir, wantToken);
   const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const token = wantToken ? await bearerTokenOf(kc) : undefined;
   return { ...(token && { token }), ...(namespace && { namespace }) };
