@@ -8,7 +8,7 @@
  * refused nothing, cluster-wide and in the namespaced mode.
  */
 import { expect } from 'chai';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,8 @@ const RELEASE_NS = 'flexcore-system';
 const WORK_NS = 'etl';
 const TEAM_RELEASE_NS = 'flexcore-team';
 const TEAM_NS = 'team';
+const EVAL_RELEASE_NS = 'flexcore-eval';
+const EVAL_NS = 'trial';
 
 /** Only service accounts' requests are logged: the controller's are the ones compared. */
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
@@ -392,7 +394,7 @@ for line in sys.stdin:
     });
     helm = await Helm.create(tools.helm, plane.kubeconfigPath);
     valuesDir = await mkdtemp(join(tmpdir(), 'flexcore-values-'));
-    await plane.realNode!.ensureImages(['controller', 'python']);
+    await plane.realNode!.ensureImages(['controller', 'controller-evaluation', 'python']);
     source = await podReachablePostgres();
     redis = await startRedis({ env: { PATH: process.env.PATH }, remote: { address: NODE_NETWORK.nodeIp } });
     for (const ns of [RELEASE_NS, WORK_NS, TEAM_RELEASE_NS, TEAM_NS])
@@ -591,14 +593,12 @@ for line in sys.stdin:
       untouched.status?.lastRun?.id,
     );
 
-    // The check comes after uninstalling, as in the cluster-wide mode: stopping replicas release
-    // their Leases, and their watches end.
-    const rendered = await helm.run(['get', 'manifest', 'flexcore', '-n', TEAM_RELEASE_NS]);
-    await helm.run(['uninstall', 'flexcore', '-n', TEAM_RELEASE_NS, '--wait', '--timeout', '3m']);
-    await eventually('the team controller Pods to go', 120_000, async () =>
-      (await controllerPods(TEAM_RELEASE_NS)).length === 0 ? true : undefined,
-    );
+    // Replicas replaced one by one, as in an upgrade: leaders hand their Leases over and release
+    // them, and the old replicas' watches end, as the cluster-wide handover and upgrade did.
+    await kubectl(['-n', TEAM_RELEASE_NS, 'rollout', 'restart', 'deployment/flexcore']);
+    await kubectl(['-n', TEAM_RELEASE_NS, 'rollout', 'status', 'deployment/flexcore', '--timeout=180s']);
     await sleep(2000);
+    const rendered = await helm.run(['get', 'manifest', 'flexcore', '-n', TEAM_RELEASE_NS]);
     const objects = parseAllDocuments(rendered)
       .map((d) => d.toJS() as Record<string, unknown>)
       .filter(Boolean);
@@ -611,5 +611,75 @@ for line in sys.stdin:
     expect(result.denied.map(grantKey), 'denied').to.deep.equal([]);
     expect(result.uncovered.map(grantKey), 'used without a grant').to.deep.equal([]);
     expect(result.unused.map(grantKey), 'granted, never used').to.deep.equal([]);
+  });
+  it('evaluation mode: one replica keeps its event log in the embedded PostgreSQL on a claim, across restarts', async () => {
+    // A bare cluster's storage: a hostPath volume pre-bound to the chart's claim.
+    const dir = join(valuesDir, 'evaluation-state');
+    await mkdir(dir, { recursive: true });
+    await chown(dir, 65532, 65532);
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: 'flexcore-eval-state' },
+        spec: {
+          capacity: { storage: '2Gi' },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          storageClassName: 'e2e-hostpath',
+          hostPath: { path: dir, type: 'Directory' },
+          claimRef: { namespace: EVAL_RELEASE_NS, name: 'flexcore-state' },
+        },
+      }),
+    );
+    const values = await valuesFile('evaluation', {
+      ...baseValues({}),
+      image: { repository: 'localhost/flexcore/controller', tag: 'dev-evaluation', pullPolicy: 'Never' },
+      database: { existingSecret: '' },
+      redis: { existingSecret: '' },
+      evaluation: { enabled: true, storage: { storageClassName: 'e2e-hostpath' } },
+      watchNamespaces: [EVAL_NS],
+      crds: { install: false },
+    });
+    await helm.run([
+      'install',
+      'flexcore',
+      CHART,
+      '-n',
+      EVAL_RELEASE_NS,
+      '-f',
+      values,
+      '--wait',
+      '--timeout',
+      '5m',
+    ]);
+    const pods = await controllerPods(EVAL_RELEASE_NS);
+    expect(pods.map((p) => p.ready)).to.deep.equal([true]);
+    await helm.run(['test', 'flexcore', '-n', EVAL_RELEASE_NS, '--timeout', '3m']);
+
+    await apply(EVAL_NS, [
+      plugin('hello', 'echo hello'),
+      pipeline('hello', [{ name: 'say', plugin: 'hello' }]),
+    ]);
+    const first = await finished(EVAL_NS, 'hello');
+    expect(first.phase).to.equal('Succeeded');
+    // The cluster is on the claim, written by UID 65532.
+    const pgVersion = await readFile(join(dir, 'postgres', 'data', 'PG_VERSION'), 'utf8');
+    expect(pgVersion.trim()).to.match(/^\d+$/);
+
+    // A new Pod (Recreate: the old one stops first) finds the history on the claim.
+    await kubectl(['-n', EVAL_RELEASE_NS, 'delete', 'pod', pods[0]!.name, '--wait=true']);
+    await eventually('the replacement controller to be ready', 180_000, async () => {
+      const now = await controllerPods(EVAL_RELEASE_NS);
+      return now.length === 1 && now[0]!.ready && now[0]!.name !== pods[0]!.name ? now : undefined;
+    });
+    await requestRun(EVAL_NS, 'hello');
+    const second = await finished(EVAL_NS, 'hello', first.id);
+    expect(second.phase).to.equal('Succeeded');
+    await apply(EVAL_NS, operator(EVAL_NS));
+    const caller = await apiCaller(EVAL_RELEASE_NS, EVAL_NS, 'operator');
+    const runs = await cli(['runs', 'hello', '-n', EVAL_NS], caller);
+    expect(runs).to.contain(first.id!).and.to.contain(second.id!);
   });
 });
