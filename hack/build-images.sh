@@ -22,6 +22,7 @@ node_version=20.20.2
 npm_version=10.8.2
 
 # name | reference | base names ("-" for none, "+" between several) | how
+# (how: rootfs, containerfile:<dir>, or dockerfile[:<target>] for the repository's Dockerfile)
 images=(
   "debian|localhost/debian:bookworm-slim|-|rootfs"
   "python|localhost/python:3.11-slim-bookworm|debian|rootfs"
@@ -33,6 +34,7 @@ images=(
   "target-jsonl|localhost/flexcore/target-jsonl:0.1.4|python+python-build|containerfile:plugins/images/target-jsonl"
   "dbt-postgres|localhost/flexcore/dbt-postgres:1.9.1|python+python-build|containerfile:plugins/images/dbt-postgres"
   "controller|localhost/flexcore/controller:dev|node|dockerfile"
+  "controller-evaluation|localhost/flexcore/controller:dev-evaluation|node|dockerfile:evaluation"
 )
 
 field() { # entry index
@@ -101,7 +103,7 @@ key_of() { # entry
     case "$how" in
       rootfs) echo "$suite $(mirror) node=$node_version npm=$npm_version"; sed -n '/^rootfs_[a-z]*()/,/^}/p' "${BASH_SOURCE[0]}" ;;
       containerfile:*) (cd "$repo/${how#containerfile:}" && find . -type f -print0 | sort -z | xargs -0 sha256sum) ;;
-      dockerfile) (cd "$repo" && git ls-files -co --exclude-standard -z Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json api controller crds hack/copy-assets.mjs | sort -z | xargs -0 sha256sum) ;;
+      dockerfile*) (cd "$repo" && git ls-files -co --exclude-standard -z Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json api controller crds hack/copy-assets.mjs | sort -z | xargs -0 sha256sum) ;;
     esac
   } | sha256sum | cut -c1-16
 }
@@ -180,15 +182,16 @@ build_rootfs() { # name reference
   [[ "$1" == debian ]] || rm -rf "$dir"
 }
 
-build_containerfile() { # context reference
-  local ctx="$repo/$1" file=Containerfile
+build_containerfile() { # context reference name [target]
+  local ctx="$repo/$1" file=Containerfile target=()
+  [[ -n "${4:-}" ]] && target=(--target "$4")
   [[ -f "$ctx/Dockerfile" ]] && file=Dockerfile
   if [[ "$1" == hack/images/pause ]]; then
     # The static pause binary comes from hack/build-tools.sh --node.
     cp "$(bash "$here/build-tools.sh" --node)/pause" "$ctx/pause"
     trap 'rm -f "$repo/hack/images/pause/pause"' RETURN
   fi
-  buildah bud --isolation chroot --pull=never --layers --force-rm -q "${mounts[@]}" \
+  buildah bud --isolation chroot --pull=never --layers --force-rm -q "${mounts[@]}" "${target[@]}" \
     -f "$ctx/$file" -t "$2" "$ctx" >"$state/build-$3.log" 2>&1 ||
     { echo "error: building $2 failed; log: $state/build-$3.log" >&2; tail -n 30 "$state/build-$3.log" >&2; exit 4; }
 }
@@ -213,6 +216,7 @@ ensure() { # name
     rootfs) build_rootfs "$1" "$ref" ;;
     containerfile:*) build_containerfile "${how#containerfile:}" "$ref" "$1" ;;
     dockerfile) build_containerfile . "$ref" "$1" ;;
+    dockerfile:*) build_containerfile . "$ref" "$1" "${how#dockerfile:}" ;;
   esac
   echo "$key" >"$state/$1.key"
   echo "    $1 built in $((SECONDS - start)) s" >&2

