@@ -16,6 +16,8 @@ interface Proc {
   readonly comm: string;
   readonly start: string;
   readonly cpu: number;
+  /** Of `cpu`, the time in the kernel (system calls; network work is charged here). */
+  readonly sys: number;
 }
 
 function readProc(pid: number): Proc | undefined {
@@ -25,7 +27,8 @@ function readProc(pid: number): Proc | undefined {
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     // Fields after the command (which may contain spaces) start after the last ')'.
     const f = stat.slice(close + 2).split(' ');
-    return { pid, ppid: Number(f[1]), comm, start: f[19]!, cpu: (Number(f[11]) + Number(f[12])) / TICKS };
+    const sys = Number(f[12]) / TICKS;
+    return { pid, ppid: Number(f[1]), comm, start: f[19]!, cpu: Number(f[11]) / TICKS + sys, sys };
   } catch {
     return undefined;
   }
@@ -78,6 +81,8 @@ function partOf(p: Proc, procs: ReadonlyMap<number, Proc>): string {
 /** What a span cost: CPU seconds by part, and the machine's busy, softirq and total seconds. */
 export interface CpuReport {
   readonly parts: Record<string, number>;
+  /** Of each part's seconds, those in the kernel. */
+  readonly sys: Record<string, number>;
   readonly busy: number;
   readonly softirq: number;
   readonly total: number;
@@ -85,7 +90,10 @@ export interface CpuReport {
 
 /** A running watch; stop() ends it and reports. */
 export class CpuWatch {
-  private readonly seen = new Map<string, { part: string; first: number; last: number }>();
+  private readonly seen = new Map<
+    string,
+    { part: string; first: number; last: number; firstSys: number; lastSys: number }
+  >();
   private readonly machine0 = machine();
   private readonly timer: NodeJS.Timeout;
 
@@ -103,9 +111,19 @@ export class CpuWatch {
     for (const p of procs.values()) {
       const key = `${p.pid}:${p.start}`;
       const known = this.seen.get(key);
-      if (known) known.last = p.cpu;
+      if (known) {
+        known.last = p.cpu;
+        known.lastSys = p.sys;
+      }
       // A process born inside the span counts from 0.
-      else this.seen.set(key, { part: partOf(p, procs), first: baseline ? p.cpu : 0, last: p.cpu });
+      else
+        this.seen.set(key, {
+          part: partOf(p, procs),
+          first: baseline ? p.cpu : 0,
+          last: p.cpu,
+          firstSys: baseline ? p.sys : 0,
+          lastSys: p.sys,
+        });
     }
   }
 
@@ -114,9 +132,14 @@ export class CpuWatch {
     this.sample(false);
     const m = machine();
     const parts: Record<string, number> = {};
-    for (const s of this.seen.values()) parts[s.part] = (parts[s.part] ?? 0) + (s.last - s.first);
+    const sys: Record<string, number> = {};
+    for (const s of this.seen.values()) {
+      parts[s.part] = (parts[s.part] ?? 0) + (s.last - s.first);
+      sys[s.part] = (sys[s.part] ?? 0) + (s.lastSys - s.firstSys);
+    }
     return {
       parts,
+      sys,
       busy: m.busy - this.machine0.busy,
       softirq: m.softirq - this.machine0.softirq,
       total: m.total - this.machine0.total,
@@ -136,12 +159,15 @@ export function disturbed(r: CpuReport, seconds: number): boolean {
   return (r.parts[FOREIGN] ?? 0) > FOREIGN_LIMIT * seconds;
 }
 
-/** One line: the parts largest first, then the machine. */
+/** One line: the parts largest first (kernel time in brackets where it is 1 s or more), then the machine. */
 export function formatCpu(r: CpuReport): string {
   const parts = Object.entries(r.parts)
     .filter(([, s]) => s >= 0.05)
     .sort((a, b) => b[1] - a[1])
-    .map(([k, s]) => `${k} ${s.toFixed(1)}`)
+    .map(([k, s]) => {
+      const sys = r.sys[k] ?? 0;
+      return `${k} ${s.toFixed(1)}${sys >= 1 ? ` (sys ${sys.toFixed(1)})` : ''}`;
+    })
     .join(', ');
   return `CPU s: ${parts}; machine busy ${r.busy.toFixed(1)} of ${r.total.toFixed(1)} (softirq ${r.softirq.toFixed(1)})`;
 }

@@ -178,7 +178,7 @@ export async function startSingerBench(plane: ControlPlane): Promise<SingerBench
   const manager = await Manager.start({
     kubeConfig: plane.kubeConfig(),
     pool: events,
-    namespace: NS,
+    namespaces: [NS],
     workers: 4,
   });
   // Read and patched through the API client: a kubectl process per read would take CPU from
