@@ -11,9 +11,10 @@ import { EventRecorder } from './apply/event-recorder.js';
 import { KubeClient } from './apply/kube-client.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Failpoints } from './failpoints.js';
-import { Informer } from './kube/informer.js';
 import { informerMetrics } from './kube/informer-metrics.js';
+import { informerFor } from './kube/namespaced-informers.js';
 import { defaultControllerRateLimiter } from './kube/rate-limiter.js';
+import type { ResourceInformer } from './kube/resource-informer.js';
 import { queueMetrics } from './kube/queue-metrics.js';
 import { WorkQueue } from './kube/work-queue.js';
 import { Buckets } from './leadership/buckets.js';
@@ -54,8 +55,11 @@ export interface ManagerOptions {
   /** Client-side limit of Kubernetes API requests per second, and its burst. */
   readonly qps?: number;
   readonly burst?: number;
-  /** Watch only this namespace (all when unset). */
-  readonly namespace?: string;
+  /**
+   * Watch only these namespaces (all when unset or empty): one informer per namespace for
+   * several, so no cluster-wide list or watch permission is needed.
+   */
+  readonly namespaces?: readonly string[];
   /** Leader election; by default a single replica that leads every scope (no election). */
   readonly leadership?: Leadership;
   readonly failpoints?: Failpoints;
@@ -87,9 +91,9 @@ type LedReconcile = (key: string, term: Term) => Promise<ReconcileResult | void>
 
 export class Manager {
   readonly registry: Registry;
-  readonly pipelines: Informer<PipelineObject>;
-  readonly plugins: Informer<PluginObject>;
-  readonly pods: Informer<V1Pod>;
+  readonly pipelines: ResourceInformer<PipelineObject>;
+  readonly plugins: ResourceInformer<PluginObject>;
+  readonly pods: ResourceInformer<V1Pod>;
   readonly pipelineController: Controller;
   readonly pluginController: Controller;
   readonly storeHealth: StoreHealth;
@@ -113,18 +117,19 @@ export class Manager {
       clock,
       metrics: informerMetrics(this.registry),
       resyncMs: options.resyncMs,
+      namespaces: options.namespaces ?? [],
     };
-    this.pipelines = new Informer<PipelineObject>({
+    this.pipelines = informerFor<PipelineObject>({
       ...informerOpts,
-      path: collection(GROUP_PATH, 'flexpipelines', options.namespace),
+      path: (ns) => collection(GROUP_PATH, 'flexpipelines', ns),
     });
-    this.plugins = new Informer<PluginObject>({
+    this.plugins = informerFor<PluginObject>({
       ...informerOpts,
-      path: collection(GROUP_PATH, 'flexplugins', options.namespace),
+      path: (ns) => collection(GROUP_PATH, 'flexplugins', ns),
     });
-    this.pods = new Informer<V1Pod>({
+    this.pods = informerFor<V1Pod>({
       ...informerOpts,
-      path: collection('/api/v1', 'pods', options.namespace),
+      path: (ns) => collection('/api/v1', 'pods', ns),
       labelSelector: MANAGED_SELECTOR,
       transform: slimPod,
     });

@@ -24,13 +24,15 @@ import { replicaApi } from './replica-api.js';
 import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
 import { ReadModels } from '../store/read-models.js';
+import { parseWatchNamespaces } from '../watch-namespaces.js';
 
 const USAGE = `usage: flexcore controller [flags]
 
 Leader election (flags win over the environment):
   --leader-elect=true|false             LEADER_ELECT: false runs one replica without election (true)
   --leader-election-namespace NS        LEADER_ELECTION_NAMESPACE: where the Leases live
-                                        (POD_NAMESPACE, the service account's, WATCH_NAMESPACE, default)
+                                        (POD_NAMESPACE, the service account's, the first WATCH_NAMESPACE,
+                                        default)
   --leader-election-lease-duration D    LEADER_ELECTION_LEASE_DURATION (15s)
   --leader-election-renew-deadline D    LEADER_ELECTION_RENEW_DEADLINE (10s)
   --leader-election-retry-period D      LEADER_ELECTION_RETRY_PERIOD (2s)
@@ -54,7 +56,8 @@ Environment:
   FLEXCORE_PORT         port of /healthz, /readyz, /metrics and the status API (8080)
   FLEXCORE_WORKERS      concurrent pipeline reconciles (8)
   FLEXCORE_KUBE_QPS     Kubernetes API requests per second (50), FLEXCORE_KUBE_BURST (100)
-  WATCH_NAMESPACE       watch one namespace only (all when unset)
+  WATCH_NAMESPACE       watch only these namespaces, comma-separated (team-a or team-a,team-b; all
+                        when unset); several need list/watch only in each, not cluster-wide
   FLEXCORE_START_GRACE  how long a step container may wait on a bad image or config (ErrImagePull,
                         ImagePullBackOff, CreateContainerConfigError, ...) before the attempt fails (2m)
   LOG_LEVEL, LOG_FORMAT error|warn|info|debug, json|text
@@ -103,24 +106,42 @@ function leadershipFor(
   });
 }
 
+/** The settings checked before anything starts. */
+interface ControllerConfig {
+  readonly election: ElectionConfig;
+  readonly startGraceMs: number;
+  readonly apiAuthMode: ApiAuth['mode'];
+  /** WATCH_NAMESPACE as a list; empty: all namespaces. */
+  readonly namespaces: string[];
+}
+
+const CONFIG_ERRORS = ['ElectionConfigError', 'DurationError', 'WatchNamespaceError'];
+
+/** The settings, or the exit code 2 after one clear line on stderr naming the bad value. */
+function controllerConfig(args: string[]): ControllerConfig | 2 {
+  try {
+    const env = { ...process.env, ...flagsAsEnv(args, { 'api-auth': 'FLEXCORE_API_AUTH' }) };
+    return {
+      namespaces: parseWatchNamespaces(env.WATCH_NAMESPACE),
+      election: electionConfig(env),
+      startGraceMs: parseDuration(process.env.FLEXCORE_START_GRACE || '2m', 'FLEXCORE_START_GRACE'),
+      apiAuthMode: apiAuthFrom(env.FLEXCORE_API_AUTH),
+    };
+  } catch (err) {
+    if (!CONFIG_ERRORS.includes((err as Error).name)) throw err;
+    process.stderr.write(`flexcore controller: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
 export async function runController(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
     return 0;
   }
-  let election: ElectionConfig;
-  let startGraceMs: number;
-  let apiAuthMode: ApiAuth['mode'];
-  try {
-    const env = { ...process.env, ...flagsAsEnv(args, { 'api-auth': 'FLEXCORE_API_AUTH' }) };
-    election = electionConfig(env);
-    startGraceMs = parseDuration(process.env.FLEXCORE_START_GRACE || '2m', 'FLEXCORE_START_GRACE');
-    apiAuthMode = apiAuthFrom(env.FLEXCORE_API_AUTH);
-  } catch (err) {
-    if (!['ElectionConfigError', 'DurationError'].includes((err as Error).name)) throw err;
-    process.stderr.write(`flexcore controller: ${(err as Error).message}\n`);
-    return 2;
-  }
+  const checked = controllerConfig(args);
+  if (checked === 2) return 2;
+  const { election, startGraceMs, apiAuthMode, namespaces } = checked;
   const logger = createLogger().child({ replica: election.identity });
   const config = storeConfigFromEnv(process.env);
   const cleanups: (() => Promise<void>)[] = [];
@@ -151,7 +172,7 @@ export async function runController(args: string[]): Promise<number> {
       workers: intEnv(process.env, 'FLEXCORE_WORKERS', 8),
       qps: intEnv(process.env, 'FLEXCORE_KUBE_QPS', 50),
       burst: intEnv(process.env, 'FLEXCORE_KUBE_BURST', 100),
-      namespace: process.env.WATCH_NAMESPACE || undefined,
+      namespaces,
       failpoints: Failpoints.fromEnv(process.env.FLEXCORE_FAILPOINTS),
       startGraceMs,
     });

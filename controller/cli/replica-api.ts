@@ -21,6 +21,7 @@ import { ApiQueries } from '../store/api-queries.js';
 import { createPool, type StoreConfig } from '../store/connection.js';
 import { intEnv } from './int-env.js';
 import { EventStore } from '../store/event-store.js';
+import { firstWatchNamespace } from '../watch-namespaces.js';
 
 /** External events are not a leader's writes: a fence of their own that nothing raises. */
 const EXTERNAL_FENCING = { fence: 'external-events', token: 1 };
@@ -32,7 +33,10 @@ export interface ReplicaApiOptions {
   readonly kc: KubeConfig;
   readonly registry: Registry;
   readonly logger: Logger;
-  /** FLEXCORE_API_POOL_SIZE, FLEXCORE_STREAM_BUFFER_BYTES, FLEXCORE_STREAM_HEARTBEAT_MS, FLEXCORE_API_VALIDATE_RESPONSES. */
+  /**
+   * FLEXCORE_API_POOL_SIZE, FLEXCORE_STREAM_BUFFER_BYTES, FLEXCORE_STREAM_HEARTBEAT_MS,
+   * FLEXCORE_API_VALIDATE_RESPONSES; FLEXCORE_API_DEFAULT_NAMESPACE, else the first WATCH_NAMESPACE.
+   */
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -113,7 +117,7 @@ export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
     logger: log,
     metrics,
     validateResponses: env.FLEXCORE_API_VALIDATE_RESPONSES === 'true',
-    defaultNamespace: env.FLEXCORE_API_DEFAULT_NAMESPACE || env.WATCH_NAMESPACE || 'default',
+    defaultNamespace: env.FLEXCORE_API_DEFAULT_NAMESPACE || firstWatchNamespace(env) || 'default',
   });
   return {
     router,

@@ -10,6 +10,15 @@ export interface InformerMetrics {
   readonly synced: Gauge<'resource'>;
 }
 
+/**
+ * The metrics of an informer that shares its `resource` label with others (one per namespace in
+ * NamespacedInformers): restarts and relists add up; `synced` is left to their owner, which
+ * sets it to 1 only while every one of them is synced.
+ */
+export type SharedInformerMetrics = Pick<InformerMetrics, 'watchRestarts' | 'relists'> & {
+  readonly synced?: undefined;
+};
+
 /** Registers the informer metrics in `registry`; call once and pass the result to every informer. */
 export function informerMetrics(registry: Registry): InformerMetrics {
   return {

@@ -14,7 +14,12 @@ import type { Logger } from '../log.js';
 import { isGone } from './api-status-error.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { HttpListWatch } from './http-list-watch.js';
-import { resourceLabel, type InformerMetrics, type WatchRestartReason } from './informer-metrics.js';
+import {
+  resourceLabel,
+  type InformerMetrics,
+  type SharedInformerMetrics,
+  type WatchRestartReason,
+} from './informer-metrics.js';
 import type {
   ListPage,
   ListWatch,
@@ -24,6 +29,7 @@ import type {
   WatchQuery,
 } from './list-watch.js';
 import { ObjectCache, type CacheChange } from './object-cache.js';
+import type { AddHandler, DeleteHandler, ResourceInformer, UpdateHandler } from './resource-informer.js';
 import { isNewerOrUnknown } from './resource-version.js';
 
 export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
@@ -51,7 +57,7 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
   readonly listTimeoutMs?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
-  readonly metrics?: InformerMetrics;
+  readonly metrics?: InformerMetrics | SharedInformerMetrics;
   /** The list and watch transport; HttpListWatch over `kubeConfig` by default. A seam for tests. */
   readonly listWatch?: ListWatch;
   /** Source of randomness for jitter and watch timeouts (Math.random). */
@@ -70,12 +76,7 @@ export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
   return { ...obj, metadata };
 }
 
-/** Handlers get frozen objects: clone before changing anything. A returned promise's rejection is logged. */
-export type AddHandler<T> = (obj: Readonly<T>) => void | Promise<void>;
-/** On a resync `oldObj` and `newObj` are the same object. */
-export type UpdateHandler<T> = (oldObj: Readonly<T>, newObj: Readonly<T>) => void | Promise<void>;
-/** After a relist the object is the last state the cache knew, which may be older than the deletion. */
-export type DeleteHandler<T> = (obj: Readonly<T>) => void | Promise<void>;
+export type { AddHandler, DeleteHandler, UpdateHandler } from './resource-informer.js';
 
 /** `start()` rejects with this when `stop()` came before the first list. */
 export class InformerStoppedError extends Error {
@@ -100,7 +101,7 @@ const DEFAULTS = {
  * Lists and watches one collection, keeps the objects in a cache and tells handlers about
  * every change. Register handlers before `start()`; later ones see only later changes.
  */
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends KubernetesObject> implements ResourceInformer<T> {
   private readonly cache = new ObjectCache<T>();
   private readonly addHandlers: AddHandler<T>[] = [];
   private readonly updateHandlers: UpdateHandler<T>[] = [];
@@ -210,7 +211,7 @@ export class Informer<T extends KubernetesObject> {
       );
     }
     await this.loop;
-    this.options.metrics?.synced.set({ resource: this.resource }, 0);
+    this.options.metrics?.synced?.set({ resource: this.resource }, 0);
   }
 
   /** List until one succeeds, then watch; an ended watch resumes, or relists after a 410. */
@@ -390,7 +391,7 @@ export class Informer<T extends KubernetesObject> {
 
   private markSynced(): void {
     this.synced = true;
-    this.options.metrics?.synced.set({ resource: this.resource }, 1);
+    this.options.metrics?.synced?.set({ resource: this.resource }, 1);
     this.settleStart?.resolve();
     this.scheduleResync();
   }

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { Buckets } from './buckets.js';
 import { ElectionConfigError } from './errors.js';
 import { parseDuration } from '../duration.js';
+import { firstWatchNamespace } from '../watch-namespaces.js';
 import { checkTimings, DEFAULT_TIMINGS, type ElectionTimings } from './timings.js';
 
 export interface ElectionConfig {
@@ -74,11 +75,12 @@ function defaultNamespace(env: NodeJS.ProcessEnv, readFile: (path: string) => st
   try {
     return readFile(SA_NAMESPACE).trim();
   } catch {
-    return env.WATCH_NAMESPACE || 'default';
+    // With several watched namespaces the Leases live in the first.
+    return firstWatchNamespace(env) ?? 'default';
   }
 }
 
-/** The election settings; throws ElectionConfigError naming the first bad value. */
+/** The election settings; throws ElectionConfigError naming the first bad value (WatchNamespaceError for WATCH_NAMESPACE). */
 export function electionConfig(
   env: NodeJS.ProcessEnv,
   readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),

@@ -55,7 +55,7 @@ export async function startEngine(
     Manager.start({
       kubeConfig: plane.kubeConfig(),
       pool: db.pool,
-      namespace,
+      namespaces: [namespace],
       workers: 4,
       ...options,
       ...extra,
