@@ -127,10 +127,10 @@ export const ChartValues = z
       .prefault({}),
     watchNamespaces: z
       .array(z.string().regex(DNS_LABEL, 'a namespace name').max(63))
-      .max(1)
+      .max(64)
       .meta({
         description:
-          'Empty: watch every namespace, with a ClusterRole. One namespace: watch only it, with a Role there (the controller watches one namespace or all).',
+          'Empty: watch every namespace, with a ClusterRole. Otherwise watch only these, with a Role and RoleBinding in each (no cluster-wide read of pipelines, Pods or Secrets).',
       })
       .default([]),
 

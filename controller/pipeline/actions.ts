@@ -70,9 +70,10 @@ export class PipelineActions {
     await this.createIgnoringExisting(`${core(ns)}/secrets`, config.secret, guard);
     const created = await this.createIgnoringExisting<V1Pod>(`${core(ns)}/pods`, renderPod(input), guard);
     const owner = created?.metadata?.ownerReferences?.find((o) => o.controller);
-    if (created && owner && owner.uid !== p.metadata.uid) {
+    // A Pod of that name that is not this pipeline's (another owner, or none) is never adopted.
+    if (created && owner?.uid !== p.metadata.uid) {
       throw new TerminalError(
-        `Pod ${pod} exists and belongs to another object (${owner.kind} ${owner.name})`,
+        `Pod ${pod} exists and is not this pipeline's (${owner ? `it belongs to ${owner.kind} ${owner.name}` : 'it has no owner'}); delete or rename it`,
         'PodNameTaken',
       );
     }

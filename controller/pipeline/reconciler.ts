@@ -14,7 +14,12 @@ import { mergePatch } from '../apply/merge-patch.js';
 import type { Term } from '../leadership/term.js';
 import type { Logger } from '../log.js';
 import { keyOf, type Cache, type PipelineObject, type PluginObject } from '../objects.js';
-import { RequeueAfterError, TransientError, type ReconcileResult } from '../reconcile/errors.js';
+import {
+  RequeueAfterError,
+  TerminalError,
+  TransientError,
+  type ReconcileResult,
+} from '../reconcile/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { isUnavailable } from '../store/errors.js';
 import type { PipelineActions } from './actions.js';
@@ -154,13 +159,23 @@ export class PipelineReconciler {
       plan = planPipeline(input);
     }
     const after = await this.record(stream, history, plan, term);
-    await this.act(p, plugins, after, plan.actions, term);
+    const stuck = await this.actOrStall(p, plugins, after, plan.actions, term);
     if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
     await this.writeStatus(
       term,
       p,
-      computeStatus({ pipeline: p, plugins, history: after, pods, now, invalid, waiting: plan.waiting }),
+      computeStatus({
+        pipeline: p,
+        plugins,
+        history: after,
+        pods,
+        now,
+        invalid: invalid ?? stuck,
+        waiting: plan.waiting,
+      }),
     );
+    // Shown in status (Ready=False, Stalled) above; not retried until something changes.
+    if (stuck) throw new TerminalError(stuck.message, stuck.reason);
     const expiry = adHocExpiry(p, after, now);
     if (expiry && 'deleteNow' in expiry) {
       await this.deleteAdHoc(p, term);
@@ -230,6 +245,29 @@ export class PipelineReconciler {
     }
     this.deps.failpoints?.hit('after-append');
     return this.deps.histories.remember(stream, plan.history, result.positions[result.positions.length - 1]!);
+  }
+
+  /**
+   * Acts; an action that cannot succeed as things are (a TerminalError, e.g. a Pod name taken by
+   * someone else's Pod) becomes the reason the status shows, with a Warning Event, instead of
+   * a log line only.
+   */
+  private async actOrStall(
+    p: PipelineObject,
+    plugins: ReadonlyMap<string, PluginObject>,
+    h: History,
+    actions: readonly Action[],
+    term: Term,
+  ): Promise<{ reason: string; message: string } | undefined> {
+    try {
+      await this.act(p, plugins, h, actions, term);
+      return undefined;
+    } catch (err) {
+      if ((err as Error).name !== 'TerminalError') throw err;
+      const { reason, message } = err as TerminalError;
+      await this.deps.events.record(p, { type: 'Warning', reason, note: message, key: reason }, term);
+      return { reason, message };
+    }
   }
 
   private async act(

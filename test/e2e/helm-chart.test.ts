@@ -21,6 +21,7 @@ import { podReachablePostgres, type PodReachablePostgres } from '../../hack/demo
 import { startRedis, type RedisServer } from '../../hack/services/redis.js';
 import { auditRecords, compareRbac, grantKey, grantsOf } from './support/rbac-audit.js';
 import { Helm } from './support/helm.js';
+import { until } from '../../hack/gitops/lifecycle.js';
 
 const CHART = fileURLToPath(new URL('../../charts/flexcore', import.meta.url));
 const CLI = fileURLToPath(new URL('../../controller/cli/flexcore.mjs', import.meta.url));
@@ -28,6 +29,7 @@ const RELEASE_NS = 'flexcore-system';
 const WORK_NS = 'etl';
 const TEAM_RELEASE_NS = 'flexcore-team';
 const TEAM_NS = 'team';
+const TEAM_NS_2 = 'team-b';
 const EVAL_RELEASE_NS = 'flexcore-eval';
 const EVAL_NS = 'trial';
 
@@ -50,26 +52,6 @@ interface PipelineJson {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Error | undefined;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err as Error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(500);
-  }
-}
 
 describe('the Helm chart on the real plane', function () {
   this.timeout(20 * 60_000);
@@ -199,11 +181,15 @@ for line in sys.stdin:
   /** The pipeline's last run once finished, when it is not `previous`. */
   type LastRun = NonNullable<NonNullable<PipelineJson['status']>['lastRun']>;
   const finished = (ns: string, name: string, previous?: string, timeoutMs = 180_000): Promise<LastRun> =>
-    eventually(`a run of ${ns}/${name} to finish`, timeoutMs, async () => {
-      const p = await pipelineJson(ns, name);
-      const last = p.status?.lastRun;
-      return !p.status?.currentRun && last?.phase && last.id !== previous ? last : undefined;
-    });
+    until(
+      `a run of ${ns}/${name} to finish`,
+      async () => {
+        const p = await pipelineJson(ns, name);
+        const last = p.status?.lastRun;
+        return !p.status?.currentRun && last?.phase && last.id !== previous ? last : undefined;
+      },
+      timeoutMs,
+    );
   const requestRun = (ns: string, name: string): Promise<string> =>
     kubectl([
       '-n',
@@ -340,10 +326,14 @@ for line in sys.stdin:
     expect(second.phase).to.equal('Succeeded');
     expect(await cli(['runs', 'hello', '-n', ns], caller)).to.contain(second.id!);
 
-    const longRun = await eventually('the long pipeline to run', 120_000, async () => {
-      const p = await pipelineJson(ns, 'long');
-      return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
-    });
+    const longRun = await until(
+      'the long pipeline to run',
+      async () => {
+        const p = await pipelineJson(ns, 'long');
+        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
+      },
+      120_000,
+    );
     await cli(['cancel', longRun, '-n', ns], caller);
     expect((await finished(ns, 'long')).phase).to.equal('Cancelled');
 
@@ -356,10 +346,13 @@ for line in sys.stdin:
     expect(res.status, await res.clone().text()).to.be.oneOf([201, 202]);
     const adHoc = ((await res.json()) as { pipeline?: string }).pipeline;
     expect(adHoc, 'execute names its pipeline').to.be.a('string');
-    await eventually(`the ad hoc pipeline ${adHoc} to be deleted after its run`, 180_000, async () =>
-      (await kubectl(['-n', ns, 'get', 'flexpipelines', '-o', 'name'])).includes(`/${adHoc!}`)
-        ? undefined
-        : true,
+    await until(
+      `the ad hoc pipeline ${adHoc} to be deleted after its run`,
+      async () =>
+        (await kubectl(['-n', ns, 'get', 'flexpipelines', '-o', 'name'])).includes(`/${adHoc!}`)
+          ? undefined
+          : true,
+      180_000,
     );
 
     // A step removed: its NetworkPolicy is deleted at the next run.
@@ -375,11 +368,52 @@ for line in sys.stdin:
       ]),
     ]);
     expect((await finished(ns, 'hello', second.id)).phase).to.equal('Succeeded');
-    await eventually('the removed step’s NetworkPolicy to go', 60_000, async () =>
-      (await kubectl(['-n', ns, 'get', 'networkpolicies', '-o', 'name'])).includes('third')
-        ? undefined
-        : true,
+    await until(
+      'the removed step’s NetworkPolicy to go',
+      async () =>
+        (await kubectl(['-n', ns, 'get', 'networkpolicies', '-o', 'name'])).includes('third')
+          ? undefined
+          : true,
+      60_000,
     );
+
+    // A Pod of someone else's already has the name the step's Pod would get: the step fails
+    // saying so, and the squatter is left alone.
+    await apply(ns, [
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'squat-g1-say-1' },
+        spec: {
+          nodeSelector: { 'example.com/no-such-node': 'true' }, // stays Pending: it only holds the name
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'c',
+              image: 'localhost/python:3.11-slim-bookworm',
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+      pipeline('squat', [{ name: 'say', plugin: 'hello' }]),
+    ]);
+    await until(
+      'the squat pipeline to report the taken Pod name',
+      async () =>
+        JSON.stringify((await pipelineJson(ns, 'squat')).status ?? {}).includes('PodNameTaken')
+          ? true
+          : undefined,
+      120_000,
+    );
+    expect(await kubectl(['-n', ns, 'get', 'pod', 'squat-g1-say-1', '-o', 'name'])).to.contain(
+      'squat-g1-say-1',
+    );
+    await kubectl(['-n', ns, 'delete', 'flexpipeline', 'squat', '--wait=true', '--timeout=120s']);
 
     await kubectl(['-n', ns, 'delete', 'flexpipeline', 'long', '--wait=true', '--timeout=120s']);
   }
@@ -397,7 +431,7 @@ for line in sys.stdin:
     await plane.realNode!.ensureImages(['controller', 'controller-evaluation', 'python']);
     source = await podReachablePostgres();
     redis = await startRedis({ env: { PATH: process.env.PATH }, remote: { address: NODE_NETWORK.nodeIp } });
-    for (const ns of [RELEASE_NS, WORK_NS, TEAM_RELEASE_NS, TEAM_NS])
+    for (const ns of [RELEASE_NS, WORK_NS, TEAM_RELEASE_NS, TEAM_NS, TEAM_NS_2, EVAL_RELEASE_NS, EVAL_NS])
       await createRestrictedNamespace(plane, ns);
     await secretsIn(RELEASE_NS, 'flexcore');
     await secretsIn(TEAM_RELEASE_NS, 'flexcore_team');
@@ -439,8 +473,10 @@ for line in sys.stdin:
     expect(pods).to.have.length(2);
     for (const p of pods)
       expect([p.node, p.phase, p.ready]).to.deep.equal(['flexcore-node-0', 'Running', true]);
-    const held = await eventually('a Lease holder', 60_000, async () =>
-      (await leaders(RELEASE_NS)).length ? leaders(RELEASE_NS) : undefined,
+    const held = await until(
+      'a Lease holder',
+      async () => ((await leaders(RELEASE_NS)).length ? leaders(RELEASE_NS) : undefined),
+      60_000,
     );
     expect(pods.map((p) => p.name)).to.include.members(held);
     const out = await helm.run(['test', 'flexcore', '-n', RELEASE_NS, '--timeout', '3m']);
@@ -460,23 +496,35 @@ for line in sys.stdin:
       plugin('short', 'sleep 8'),
       pipeline('handover', [{ name: 'wait', plugin: 'short' }]),
     ]);
-    const running = await eventually('the handover run to start', 120_000, async () => {
-      const p = await pipelineJson(WORK_NS, 'handover');
-      return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
-    });
+    const running = await until(
+      'the handover run to start',
+      async () => {
+        const p = await pipelineJson(WORK_NS, 'handover');
+        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
+      },
+      120_000,
+    );
     const [leader] = await leaders(RELEASE_NS);
     await kubectl(['-n', RELEASE_NS, 'delete', 'pod', leader!, '--grace-period=0', '--force']);
-    const next = await eventually('another replica to lead', 90_000, async () => {
-      const now = await leaders(RELEASE_NS);
-      return now.length > 0 && !now.includes(leader!) ? now : undefined;
-    });
+    const next = await until(
+      'another replica to lead',
+      async () => {
+        const now = await leaders(RELEASE_NS);
+        return now.length > 0 && !now.includes(leader!) ? now : undefined;
+      },
+      90_000,
+    );
     expect(next).to.not.include(leader);
     const run = await finished(WORK_NS, 'handover');
     expect([run.id, run.phase]).to.deep.equal([running, 'Succeeded']);
-    await eventually('the Deployment to replace the Pod', 120_000, async () => {
-      const pods = await controllerPods(RELEASE_NS);
-      return pods.length === 2 && pods.every((p) => p.ready) ? pods : undefined;
-    });
+    await until(
+      'the Deployment to replace the Pod',
+      async () => {
+        const pods = await controllerPods(RELEASE_NS);
+        return pods.length === 2 && pods.every((p) => p.ready) ? pods : undefined;
+      },
+      120_000,
+    );
   });
 
   it('upgrades: a CRD gains a field, the Deployment rolls, and a run in flight is not lost', async () => {
@@ -503,10 +551,14 @@ for line in sys.stdin:
       plugin('medium', 'sleep 20'),
       pipeline('upgrade', [{ name: 'wait', plugin: 'medium' }]),
     ]);
-    const running = await eventually('the upgrade run to start', 120_000, async () => {
-      const p = await pipelineJson(WORK_NS, 'upgrade');
-      return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
-    });
+    const running = await until(
+      'the upgrade run to start',
+      async () => {
+        const p = await pipelineJson(WORK_NS, 'upgrade');
+        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
+      },
+      120_000,
+    );
     const before = (await controllerPods(RELEASE_NS)).map((p) => p.name);
     const values = await valuesFile('upgrade', baseValues({ podAnnotations: { 'example.com/rolled': '1' } }));
     await helm.run([
@@ -552,8 +604,10 @@ for line in sys.stdin:
 
   it('uninstalls, leaving the CRDs and the pipelines', async () => {
     await helm.run(['uninstall', 'flexcore', '-n', RELEASE_NS, '--wait', '--timeout', '3m']);
-    await eventually('the controller Pods to go', 120_000, async () =>
-      (await controllerPods(RELEASE_NS)).length === 0 ? true : undefined,
+    await until(
+      'the controller Pods to go',
+      async () => ((await controllerPods(RELEASE_NS)).length === 0 ? true : undefined),
+      120_000,
     );
     const crds = await kubectl(['get', 'crds', '-o', 'name']);
     expect(crds).to.contain('flexpipelines.flexcore.io').and.to.contain('flexplugins.flexcore.io');
@@ -563,10 +617,10 @@ for line in sys.stdin:
       .and.to.contain('flexpipeline.flexcore.io/upgrade');
   });
 
-  it('in the namespaced mode, watches one namespace with Roles there, and RBAC is exact too', async () => {
+  it('in the namespaced mode, watches two namespaces with Roles there, and RBAC is exact too', async () => {
     const values = await valuesFile(
       'team',
-      baseValues({ watchNamespaces: [TEAM_NS], crds: { install: false }, replicaCount: 2 }),
+      baseValues({ watchNamespaces: [TEAM_NS, TEAM_NS_2], crds: { install: false }, replicaCount: 2 }),
     );
     await helm.run([
       'install',
@@ -580,11 +634,16 @@ for line in sys.stdin:
       '--timeout',
       '5m',
     ]);
-    const roles = await kubectl(['-n', TEAM_NS, 'get', 'roles', '-o', 'name']);
-    expect(roles).to.contain('role.rbac.authorization.k8s.io/flexcore-controller');
-    expect(await kubectl(['get', 'clusterroles', '-o', 'name'])).to.not.contain('flexcore-controller');
+    for (const ns of [TEAM_NS, TEAM_NS_2]) {
+      const roles = await kubectl(['-n', ns, 'get', 'roles', '-o', 'name']);
+      expect(roles, ns).to.contain('role.rbac.authorization.k8s.io/flexcore-controller');
+    }
+    const clusterRoles = await kubectl(['get', 'clusterroles', '-o', 'name']);
+    expect(clusterRoles).to.contain(`clusterrole.rbac.authorization.k8s.io/${TEAM_RELEASE_NS}-flexcore-auth`);
+    expect(clusterRoles).to.not.contain(`${TEAM_RELEASE_NS}-flexcore-controller`);
     await helm.run(['test', 'flexcore', '-n', TEAM_RELEASE_NS, '--timeout', '3m']);
     await userScenarios(TEAM_RELEASE_NS, TEAM_NS);
+    await userScenarios(TEAM_RELEASE_NS, TEAM_NS_2);
     // Pipelines elsewhere are not this controller's: WORK_NS's stay untouched.
     const untouched = await pipelineJson(WORK_NS, 'hello');
     await requestRun(WORK_NS, 'hello');
@@ -670,10 +729,14 @@ for line in sys.stdin:
 
     // A new Pod (Recreate: the old one stops first) finds the history on the claim.
     await kubectl(['-n', EVAL_RELEASE_NS, 'delete', 'pod', pods[0]!.name, '--wait=true']);
-    await eventually('the replacement controller to be ready', 180_000, async () => {
-      const now = await controllerPods(EVAL_RELEASE_NS);
-      return now.length === 1 && now[0]!.ready && now[0]!.name !== pods[0]!.name ? now : undefined;
-    });
+    await until(
+      'the replacement controller to be ready',
+      async () => {
+        const now = await controllerPods(EVAL_RELEASE_NS);
+        return now.length === 1 && now[0]!.ready && now[0]!.name !== pods[0]!.name ? now : undefined;
+      },
+      180_000,
+    );
     await requestRun(EVAL_NS, 'hello');
     const second = await finished(EVAL_NS, 'hello', first.id);
     expect(second.phase).to.equal('Succeeded');

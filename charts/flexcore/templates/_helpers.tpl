@@ -75,3 +75,8 @@ app.kubernetes.io/part-of: flexcore
 {{- define "flexcore.leaseNamespace" -}}
 {{- .Release.Namespace -}}
 {{- end -}}
+
+{{/* Name of a cluster-scoped object: the release namespace is part of it, so releases of the same name in two namespaces do not collide. */}}
+{{- define "flexcore.clusterName" -}}
+{{- printf "%s-%s" .Release.Namespace (include "flexcore.fullname" .) -}}
+{{- end -}}

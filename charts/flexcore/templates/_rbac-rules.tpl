@@ -16,8 +16,10 @@ this with the apiserver's audit log), and nothing it uses is missing.
   resources: ["flexpipelines/status", "flexplugins/status"]
   verbs: ["patch"]
 - apiGroups: [""]
+  # get: when a create finds the name taken (a new leader re-creating a Pod the old one made,
+  # or someone else's Pod), to see whose it is.
   resources: ["pods"]
-  verbs: ["list", "watch", "create", "delete"]
+  verbs: ["get", "list", "watch", "create", "delete"]
 - apiGroups: [""]
   resources: ["pods/log"]
   verbs: ["get"]
