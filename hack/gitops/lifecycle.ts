@@ -3,6 +3,7 @@
  * local control plane (kwok, no real node) with a real in-process controller: the source of
  * the Argo CD health testdata (capture-health-testdata.ts) and of test/integration/gitops-health.
  */
+import { finishedPodStatus, type PodForStatus } from '../plane/finished-pod-status.js';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { Manager } from '../../controller/manager.js';
@@ -232,29 +233,8 @@ const isRunning = (o: KubeObject): boolean =>
 
 /** Plays the kubelet: ends the Pod's containers with `exitCode` (the kwok stage leaves it alone). */
 async function finishPod(world: GitopsWorld, pod: string, exitCode: number): Promise<void> {
-  const p = (await world.get('pod', pod)) as unknown as {
-    spec: { containers: { name: string; image: string }[] };
-    status: { startTime?: string };
-  };
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const terminated = {
-    exitCode,
-    reason: exitCode === 0 ? 'Completed' : 'Error',
-    startedAt: p.status.startTime ?? now,
-    finishedAt: now,
-  };
-  const status = {
-    phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-    containerStatuses: p.spec.containers.map((c) => ({
-      name: c.name,
-      image: c.image,
-      imageID: '',
-      ready: false,
-      restartCount: 0,
-      started: false,
-      state: { terminated },
-    })),
-  };
+  const p = (await world.get('pod', pod)) as unknown as PodForStatus;
+  const status = finishedPodStatus(p, exitCode);
   const patch = JSON.stringify({ status });
   await world.kubectl(['patch', 'pod', pod, '--subresource=status', '--type=merge', '-p', patch]);
 }

@@ -86,6 +86,9 @@ describe('the Helm chart on the real plane', function () {
     return path;
   };
 
+  /** `helm install` or `helm upgrade` of release flexcore in `ns`, waiting until it is ready. */
+  const release = (verb: 'install' | 'upgrade', ns: string, values: string, chart = CHART): Promise<string> =>
+    helm.run([verb, 'flexcore', chart, '-n', ns, '-f', values, '--wait', '--timeout', '5m']);
   /** The Secrets a release reads its URLs from, in its namespace, pointing at servers Pods reach. */
   async function secretsIn(ns: string, database: string): Promise<void> {
     const db = new URL(await source.server.createDatabase(database));
@@ -189,6 +192,16 @@ for line in sys.stdin:
         return !p.status?.currentRun && last?.phase && last.id !== previous ? last : undefined;
       },
       timeoutMs,
+    );
+  /** The id of the pipeline's run once it is Running. */
+  const runningRun = (ns: string, name: string): Promise<string> =>
+    until(
+      `a run of ${ns}/${name} to be Running`,
+      async () => {
+        const p = await pipelineJson(ns, name);
+        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
+      },
+      120_000,
     );
   const requestRun = (ns: string, name: string): Promise<string> =>
     kubectl([
@@ -326,14 +339,7 @@ for line in sys.stdin:
     expect(second.phase).to.equal('Succeeded');
     expect(await cli(['runs', 'hello', '-n', ns], caller)).to.contain(second.id!);
 
-    const longRun = await until(
-      'the long pipeline to run',
-      async () => {
-        const p = await pipelineJson(ns, 'long');
-        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
-      },
-      120_000,
-    );
+    const longRun = await runningRun(ns, 'long');
     await cli(['cancel', longRun, '-n', ns], caller);
     expect((await finished(ns, 'long')).phase).to.equal('Cancelled');
 
@@ -457,18 +463,7 @@ for line in sys.stdin:
 
   it('installs: two replicas on the real node under Pod Security "restricted", one leading; helm test passes', async () => {
     const values = await valuesFile('install', baseValues({}));
-    await helm.run([
-      'install',
-      'flexcore',
-      CHART,
-      '-n',
-      RELEASE_NS,
-      '-f',
-      values,
-      '--wait',
-      '--timeout',
-      '5m',
-    ]);
+    await release('install', RELEASE_NS, values, CHART);
     const pods = await controllerPods(RELEASE_NS);
     expect(pods).to.have.length(2);
     for (const p of pods)
@@ -496,14 +491,7 @@ for line in sys.stdin:
       plugin('short', 'sleep 8'),
       pipeline('handover', [{ name: 'wait', plugin: 'short' }]),
     ]);
-    const running = await until(
-      'the handover run to start',
-      async () => {
-        const p = await pipelineJson(WORK_NS, 'handover');
-        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
-      },
-      120_000,
-    );
+    const running = await runningRun(WORK_NS, 'handover');
     const [leader] = await leaders(RELEASE_NS);
     await kubectl(['-n', RELEASE_NS, 'delete', 'pod', leader!, '--grace-period=0', '--force']);
     const next = await until(
@@ -551,28 +539,10 @@ for line in sys.stdin:
       plugin('medium', 'sleep 20'),
       pipeline('upgrade', [{ name: 'wait', plugin: 'medium' }]),
     ]);
-    const running = await until(
-      'the upgrade run to start',
-      async () => {
-        const p = await pipelineJson(WORK_NS, 'upgrade');
-        return p.status?.currentRun?.phase === 'Running' ? p.status.currentRun.id : undefined;
-      },
-      120_000,
-    );
+    const running = await runningRun(WORK_NS, 'upgrade');
     const before = (await controllerPods(RELEASE_NS)).map((p) => p.name);
     const values = await valuesFile('upgrade', baseValues({ podAnnotations: { 'example.com/rolled': '1' } }));
-    await helm.run([
-      'upgrade',
-      'flexcore',
-      next,
-      '-n',
-      RELEASE_NS,
-      '-f',
-      values,
-      '--wait',
-      '--timeout',
-      '5m',
-    ]);
+    await release('upgrade', RELEASE_NS, values, next);
     expect(await kubectl(['explain', 'flexpipelines.spec.upgradeProbe'])).to.contain(
       'Added by the next chart version',
     );
@@ -622,18 +592,7 @@ for line in sys.stdin:
       'team',
       baseValues({ watchNamespaces: [TEAM_NS, TEAM_NS_2], crds: { install: false }, replicaCount: 2 }),
     );
-    await helm.run([
-      'install',
-      'flexcore',
-      CHART,
-      '-n',
-      TEAM_RELEASE_NS,
-      '-f',
-      values,
-      '--wait',
-      '--timeout',
-      '5m',
-    ]);
+    await release('install', TEAM_RELEASE_NS, values, CHART);
     for (const ns of [TEAM_NS, TEAM_NS_2]) {
       const roles = await kubectl(['-n', ns, 'get', 'roles', '-o', 'name']);
       expect(roles, ns).to.contain('role.rbac.authorization.k8s.io/flexcore-controller');
@@ -701,18 +660,7 @@ for line in sys.stdin:
       watchNamespaces: [EVAL_NS],
       crds: { install: false },
     });
-    await helm.run([
-      'install',
-      'flexcore',
-      CHART,
-      '-n',
-      EVAL_RELEASE_NS,
-      '-f',
-      values,
-      '--wait',
-      '--timeout',
-      '5m',
-    ]);
+    await release('install', EVAL_RELEASE_NS, values, CHART);
     const pods = await controllerPods(EVAL_RELEASE_NS);
     expect(pods.map((p) => p.ready)).to.deep.equal([true]);
     await helm.run(['test', 'flexcore', '-n', EVAL_RELEASE_NS, '--timeout', '3m']);

@@ -2,6 +2,7 @@
  * The engine in-process against the shared control plane and a fresh database, watching one
  * namespace (enforcing Pod Security "restricted") so suites do not see each other's objects.
  */
+import { finishedPodStatus, type PodForStatus } from '../../../hack/plane/finished-pod-status.js';
 import { stringify } from 'yaml';
 import { Manager, type ManagerOptions } from '../../../controller/manager.js';
 import { systemClock, type Clock } from '../../../controller/clock.js';
@@ -111,30 +112,8 @@ export async function eventually<T>(
 
 /** Plays the kubelet for one Pod: ends its containers with `exitCode` (the kwok stage then leaves it alone). */
 export async function finishPod(engine: Engine, pod: string, exitCode: number): Promise<void> {
-  const p = await engine.get<{
-    spec: { containers: { name: string; image: string }[] };
-    status: { startTime?: string };
-  }>('pod', pod);
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const status = {
-    phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-    containerStatuses: p.spec.containers.map((c) => ({
-      name: c.name,
-      image: c.image,
-      imageID: '',
-      ready: false,
-      restartCount: 0,
-      started: false,
-      state: {
-        terminated: {
-          exitCode,
-          reason: exitCode === 0 ? 'Completed' : 'Error',
-          startedAt: p.status.startTime ?? now,
-          finishedAt: now,
-        },
-      },
-    })),
-  };
+  const p = await engine.get<PodForStatus>('pod', pod);
+  const status = finishedPodStatus(p, exitCode);
   await engine.kubectl([
     'patch',
     'pod',
