@@ -131,9 +131,8 @@ class LocalRedis implements RedisServer {
     private readonly env: NodeJS.ProcessEnv,
     private readonly startTimeoutMs: number,
     private readonly remoteAddress: string | undefined,
-    private readonly password = remoteAddress === undefined
-      ? undefined
-      : randomBytes(18).toString('base64url'),
+    /** Required when listening beyond loopback; undefined otherwise. */
+    private readonly password: string | undefined,
   ) {
     this.url = `redis://${this.password === undefined ? '' : `:${this.password}@`}${this.host}:${port}`;
     this.logPath = join(dir, 'redis-server.log');
@@ -153,7 +152,16 @@ class LocalRedis implements RedisServer {
     }
     const dir = await mkdtemp(join(tmpdir(), 'flexcore-redis-'));
     try {
-      const server = new LocalRedis(binary, await freePort(), dir, env, startTimeoutMs, remoteAddress);
+      const password = remoteAddress === undefined ? undefined : randomBytes(18).toString('base64url');
+      const server = new LocalRedis(
+        binary,
+        await freePort(),
+        dir,
+        env,
+        startTimeoutMs,
+        remoteAddress,
+        password,
+      );
       await server.resume();
       return server;
     } catch (err) {

@@ -9,10 +9,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostPathClaim } from '../../hack/demo/host-path-claim.js';
-import { REAL_NODE_PLACEMENT } from '../../hack/plane/node/node-config.js';
 import { median } from './stats.js';
 import { CpuWatch, disturbed, formatCpu } from './cpu-watch.js';
-import { NS, PASSWORD_FROM, hostVenv, secs, timedShell, type SingerBench } from './real-node-singer.js';
+import { NS, hostVenv, secs, tapPipeline, timedShell, type SingerBench } from './real-node-singer.js';
 
 const DB = 'tables';
 const PIPELINE = 'discovery';
@@ -97,40 +96,16 @@ export async function discoveryPhase(bench: SingerBench, tables: number, runs: n
   const synced = async (): Promise<number> =>
     (await readFile(join(outDir, `public-${tableName(1)}.jsonl`), 'utf8')).split('\n').filter(Boolean).length;
   await bench.apply([
-    {
-      apiVersion: 'flexcore.io/v1alpha1',
-      kind: 'FlexPipeline',
-      metadata: { name: PIPELINE },
-      spec: {
-        steps: [
-          {
-            name: 'el',
-            plugin: 'tap-postgres',
-            ...REAL_NODE_PLACEMENT,
-            config: {
-              host: bench.source.podHost,
-              port: bench.source.port,
-              user: 'postgres',
-              database: DB,
-              filter_schemas: ['public'],
-            },
-            configFrom: PASSWORD_FROM,
-            catalog: { select: [`public-${tableName(1)}.*`] },
-            target: {
-              plugin: 'target-jsonl',
-              config: { destination_path: '/data/out', do_timestamp_file: false },
-              volumes: [
-                {
-                  name: 'out',
-                  mountPath: '/data/out',
-                  persistentVolumeClaim: { claimName: 'discovery-out' },
-                },
-              ],
-            },
-          },
+    tapPipeline(bench, PIPELINE, DB, {
+      catalog: { select: [`public-${tableName(1)}.*`] },
+      target: {
+        plugin: 'target-jsonl',
+        config: { destination_path: '/data/out', do_timestamp_file: false },
+        volumes: [
+          { name: 'out', mountPath: '/data/out', persistentVolumeClaim: { claimName: 'discovery-out' } },
         ],
       },
-    },
+    }),
   ]);
   // The spec's first run discovers and fills the cache (and warms the image); not counted.
   await bench.settle(PIPELINE);

@@ -9,12 +9,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostPathClaim } from '../../hack/demo/host-path-claim.js';
-import { REAL_NODE_PLACEMENT } from '../../hack/plane/node/node-config.js';
 import { CpuWatch, disturbed, formatCpu, type CpuReport } from './cpu-watch.js';
 import { median } from './stats.js';
 import {
   NS,
   PASSWORD_FROM,
+  tapPipeline,
   hostVenv,
   secs,
   timedShell,
@@ -185,31 +185,11 @@ export async function rowsPhase(bench: SingerBench, sink: Sink, rows: number, ru
       metadata: { name: 'bench-catalog' },
       data: { 'catalog.json': catalog },
     },
-    {
-      apiVersion: 'flexcore.io/v1alpha1',
-      kind: 'FlexPipeline',
-      metadata: { name: pipeline },
-      spec: {
-        steps: [
-          {
-            name: 'el',
-            plugin: 'tap-postgres',
-            ...REAL_NODE_PLACEMENT,
-            config: {
-              host: bench.source.podHost,
-              port: bench.source.port,
-              user: 'postgres',
-              database: ROWS_DB,
-              filter_schemas: ['public'],
-            },
-            configFrom: PASSWORD_FROM,
-            // The shell's catalog as given: no discovery, its own selection stands.
-            catalog: { configMapRef: { name: 'bench-catalog' } },
-            target: sink.flexTarget,
-          },
-        ],
-      },
-    },
+    tapPipeline(bench, pipeline, ROWS_DB, {
+      // The shell's catalog as given: no discovery, its own selection stands.
+      catalog: { configMapRef: { name: 'bench-catalog' } },
+      target: sink.flexTarget,
+    }),
   ]);
   await bench.settle(pipeline);
   const flex: Timed[] = [];

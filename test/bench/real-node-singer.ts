@@ -16,6 +16,7 @@ import { migrate } from '../../controller/store/migrate.js';
 import { catalogPlugin } from '../../hack/demo/catalog.js';
 import { podReachablePostgres, type PodReachablePostgres } from '../../hack/demo/source-db.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
+import { REAL_NODE_PLACEMENT } from '../../hack/plane/node/node-config.js';
 import { startPostgres } from '../../hack/services/postgres.js';
 
 export const NS = 'bench-real';
@@ -139,6 +140,41 @@ function runEnd(
     open();
   });
   return { ready, ended };
+}
+
+/**
+ * A pipeline of one tap-postgres step on the real node reading `database` (schema public) of
+ * the bench source, with the password from the bench Secret; `extra` adds catalog and target.
+ */
+export function tapPipeline(
+  bench: Pick<SingerBench, 'source'>,
+  name: string,
+  database: string,
+  extra: Record<string, unknown>,
+): object {
+  return {
+    apiVersion: 'flexcore.io/v1alpha1',
+    kind: 'FlexPipeline',
+    metadata: { name },
+    spec: {
+      steps: [
+        {
+          name: 'el',
+          plugin: 'tap-postgres',
+          ...REAL_NODE_PLACEMENT,
+          config: {
+            host: bench.source.podHost,
+            port: bench.source.port,
+            user: 'postgres',
+            database,
+            filter_schemas: ['public'],
+          },
+          configFrom: PASSWORD_FROM,
+          ...extra,
+        },
+      ],
+    },
+  };
 }
 
 /** The FlexCore side of the Singer phases. */

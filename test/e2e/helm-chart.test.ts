@@ -8,6 +8,7 @@
  * refused nothing, cluster-wide and in the namespaced mode.
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { chown, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +171,16 @@ for line in sys.stdin:
       },
     ]),
   ];
+  /** The hello pipeline's first steps: a secret setting, then a dependent step. */
+  const helloSteps = [
+    {
+      name: 'first',
+      plugin: 'hello',
+      config: { greeting: 'hi' },
+      configFrom: [{ setting: 'token', secretKeyRef: { name: 'hello-token', key: 'token' } }],
+    },
+    { name: 'second', plugin: 'hello', dependsOn: ['first'] },
+  ];
   /** Egress for the hello steps, so each has a NetworkPolicy of its own. */
   const egress = { sandbox: { egress: [{ cidr: '10.0.0.0/8', ports: [{ port: 5432 }] }] } };
   const pipeline = (name: string, steps: unknown[], annotations?: Record<string, string>): unknown => ({
@@ -262,7 +273,6 @@ for line in sys.stdin:
   }
   /** The flexcore CLI as a user with `token`. */
   const cli = async (args: string[], caller: { url: string; token: string }): Promise<string> => {
-    const { execFile } = await import('node:child_process');
     return new Promise((resolve, reject) =>
       execFile(
         process.execPath,
@@ -312,16 +322,7 @@ for line in sys.stdin:
       },
       plugin('hello', 'echo "hello $FLEXCORE_STEP" && test -s "$FLEXCORE_CONFIG_FILE"', egress),
       plugin('sleeper', 'sleep 600'),
-      pipeline('hello', [
-        {
-          name: 'first',
-          plugin: 'hello',
-          config: { greeting: 'hi' },
-          configFrom: [{ setting: 'token', secretKeyRef: { name: 'hello-token', key: 'token' } }],
-        },
-        { name: 'second', plugin: 'hello', dependsOn: ['first'] },
-        { name: 'third', plugin: 'hello', dependsOn: ['first'] },
-      ]),
+      pipeline('hello', [...helloSteps, { name: 'third', plugin: 'hello', dependsOn: ['first'] }]),
       pipeline('long', [{ name: 'wait', plugin: 'sleeper' }]),
       ...operator(ns),
       ...singerPair(),
@@ -362,17 +363,7 @@ for line in sys.stdin:
     );
 
     // A step removed: its NetworkPolicy is deleted at the next run.
-    await apply(ns, [
-      pipeline('hello', [
-        {
-          name: 'first',
-          plugin: 'hello',
-          config: { greeting: 'hi' },
-          configFrom: [{ setting: 'token', secretKeyRef: { name: 'hello-token', key: 'token' } }],
-        },
-        { name: 'second', plugin: 'hello', dependsOn: ['first'] },
-      ]),
-    ]);
+    await apply(ns, [pipeline('hello', helloSteps)]);
     expect((await finished(ns, 'hello', second.id)).phase).to.equal('Succeeded');
     await until(
       'the removed step’s NetworkPolicy to go',
