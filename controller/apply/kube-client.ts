@@ -9,6 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { ApiStatusError, apiStatusError } from '../kube/api-status-error.js';
 import { TokenBucketRateLimiter } from '../kube/rate-limiter.js';
+import { requestKind } from './request-kind.js';
 
 export interface KubeClientOptions {
   /** Sustained requests per second (client-go's QPS); 0 disables the limit. */
@@ -40,6 +41,7 @@ export class KubeClient {
   private readonly bucket: TokenBucketRateLimiter | undefined;
   private readonly clock: Clock;
   private readonly requests: Counter | undefined;
+  private readonly kinds: Counter | undefined;
   private readonly server: string;
 
   constructor(
@@ -59,6 +61,15 @@ export class KubeClient {
           name: 'rest_client_requests_total',
           help: 'Requests to the Kubernetes API, by verb and HTTP code (client-go name).',
           labelNames: ['method', 'code'],
+          registers: [options.registry],
+        }))
+      : undefined;
+    this.kinds = options.registry
+      ? ((options.registry.getSingleMetric('flexcore_kube_api_requests_total') as Counter | undefined) ??
+        new Counter({
+          name: 'flexcore_kube_api_requests_total',
+          help: 'Requests to the Kubernetes API by verb and resource (as RBAC names them) and HTTP code.',
+          labelNames: ['verb', 'resource', 'code'],
           registers: [options.registry],
         }))
       : undefined;
@@ -113,6 +124,9 @@ export class KubeClient {
       headers: {
         Accept: text ? 'text/plain, */*' : 'application/json',
         ...(contentType && { 'Content-Type': contentType }),
+        // Node sends a DELETE's body without a length unless told: the apiserver would then
+        // ignore it (preconditions, propagation) and read its bytes as the next request.
+        ...(body !== undefined && { 'Content-Length': Buffer.byteLength(body) }),
       },
     };
     await this.kc.applyToHTTPSOptions(opts);
@@ -120,6 +134,7 @@ export class KubeClient {
     guard?.assertMayWrite(); // last thing before the request leaves: no await after it
     const { code, payload } = await send(url, opts, body);
     this.requests?.inc({ method, code: String(code) });
+    this.kinds?.inc({ ...requestKind(method, path, contentType), code: String(code) });
     if (code >= 400) throw toError(method, path, code, payload);
     if (text) return payload as T;
     return (payload ? JSON.parse(payload) : undefined) as T;

@@ -95,6 +95,7 @@ describe('engine: a DAG run', function () {
         'workqueue_adds_total',
         'workqueue_queue_duration_seconds_bucket',
         'rest_client_requests_total',
+        'flexcore_kube_api_requests_total',
         'flexcore_event_store_append_duration_seconds_bucket',
       ]) {
         expect(metrics, name).to.include(`${name}{`);
