@@ -67,7 +67,7 @@ export class PipelineActions {
       throw new RequeueAfterError(`step ${step.name}: ${first.message} (${first.reason})`, CONFIG_RETRY_MS);
     }
     const ns = p.metadata.namespace;
-    await this.createIgnoringExisting(`${core(ns)}/secrets`, config.secret, guard);
+    if ('secret' in config) await this.createIgnoringExisting(`${core(ns)}/secrets`, config.secret, guard);
     const created = await this.createIgnoringExisting<V1Pod>(`${core(ns)}/pods`, renderPod(input), guard);
     const owner = created?.metadata?.ownerReferences?.find((o) => o.controller);
     // A Pod of that name that is not this pipeline's (another owner, or none) is never adopted.
@@ -197,6 +197,8 @@ export class PipelineActions {
       (plugin.spec.capabilities ?? []).includes('state') &&
       !refresh;
     const catalog = discover ? undefined : await this.catalogOf(run, step, attempt);
+    const recorded = run.steps[step.name]?.attempts.find((a) => a.attempt === attempt);
+    const inlineConfig = !discover && recorded?.inlineConfig === true;
     return {
       ...(discover && { discover }),
       ...(catalog && { catalog }),
@@ -209,6 +211,7 @@ export class PipelineActions {
       attempt,
       podName: pod,
       secretName: pod,
+      ...(inlineConfig && { inlineConfig }),
       singerState: wantsState ? await this.startingState(p, step, catalog) : undefined,
       secrets: await this.readSecrets(p.metadata.namespace, step),
     };

@@ -107,7 +107,8 @@ export function finishAttempt(plan: Plan, run: RunState, step: Step, a: AttemptS
   ) {
     plan.act({ kind: 'deletePod', pod: a.pod, reason: f.reason ?? f.phase });
   }
-  plan.act({ kind: 'deleteSecret', name: a.pod });
+  // An inline config has no Secret (config-carrier.ts).
+  if (!a.inlineConfig) plan.act({ kind: 'deleteSecret', name: a.pod });
   return true;
 }
 

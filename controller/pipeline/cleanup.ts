@@ -6,10 +6,19 @@ import { isActive, type RunState } from './history.js';
 import type { ObservedPod } from './observed-pod.js';
 import type { Plan } from './plan.js';
 
+/** True when the Pod is an attempt's whose config went inline: it never had a Secret. */
+function withoutSecret(plan: Plan, pod: ObservedPod): boolean {
+  const run = plan.history.runs.find((r) => r.key === pod.runKey);
+  return Object.values(run?.steps ?? {}).some((s) =>
+    s.attempts.some((a) => a.pod === pod.name && a.inlineConfig),
+  );
+}
+
 function expire(plan: Plan, pods: readonly ObservedPod[]): void {
   for (const pod of pods.filter((p) => !p.deleting)) {
     plan.act({ kind: 'deletePod', pod: pod.name, reason: 'HistoryLimit' });
-    plan.act({ kind: 'deleteSecret', name: pod.name });
+    // The Secret went when the attempt finished; this is for one a crash left behind.
+    if (!withoutSecret(plan, pod)) plan.act({ kind: 'deleteSecret', name: pod.name });
   }
 }
 

@@ -29,6 +29,8 @@ export interface AttemptState {
   catalogKey?: string;
   /** The final catalog of the sync Pod, by digest. */
   catalog?: { digest: string; flag: '--catalog' | '--properties' };
+  /** The sync Pod's config comes from its annotation: it has no config Secret. */
+  inlineConfig?: boolean;
 }
 
 export interface StepState {
@@ -166,6 +168,7 @@ const FOLDERS: Record<string, Folder> = {
     // After a discovery the attempt goes on in its sync Pod, timed from now.
     Object.assign(attempt, { pod: str(d, 'pod'), scheduledAt: at, phase: 'Scheduled' });
     if (catalog) attempt.catalog = { digest: catalog.digest, flag: catalog.flag };
+    if (d.config === 'inline') attempt.inlineConfig = true;
     if (!existing) stepOf(run, str(d, 'step')).attempts.push(attempt);
     run.phase = 'Running';
   },

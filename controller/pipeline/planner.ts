@@ -64,12 +64,7 @@ function startRun(plan: Plan, cause: RunCause): void {
     },
     id,
   );
-  plan.act({
-    kind: 'event',
-    type: 'Normal',
-    reason: 'RunStarted',
-    note: `Run ${id} started (${cause.trigger})`,
-  });
+  // No Kubernetes Event here: a run posts one when it ends (status shows the run meanwhile).
   const run = plan.history.runs.find((r) => r.id === id);
   if (run) progressRun(plan, run);
 }

@@ -33,6 +33,8 @@ import type { Action, CatalogFetch, CatalogRequest, Plan, PodLogs } from './plan
 import type { CatalogStore } from '../store/catalog-store.js';
 import { planPipeline } from './planner.js';
 import { computeStatus } from './status.js';
+import { statusWriteDelay, type WrittenStatus } from './status-coalesce.js';
+import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineProblem } from './validation.js';
 
 export interface PipelineReconcilerDeps {
@@ -65,8 +67,8 @@ const pipelinePath = (ns: string, name: string): string =>
   `/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines/${name}`;
 
 export class PipelineReconciler {
-  /** The status last written per pipeline uid. */
-  private readonly written = new Map<string, unknown>();
+  /** The status last written per pipeline uid, and when. */
+  private readonly written = new Map<string, WrittenStatus>();
 
   constructor(private readonly deps: PipelineReconcilerDeps) {}
 
@@ -161,7 +163,7 @@ export class PipelineReconciler {
     const after = await this.record(stream, history, plan, term);
     const stuck = await this.actOrStall(p, plugins, after, plan.actions, term);
     if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
-    await this.writeStatus(
+    const statusWait = await this.writeStatus(
       term,
       p,
       computeStatus({
@@ -181,7 +183,11 @@ export class PipelineReconciler {
       await this.deleteAdHoc(p, term);
       return;
     }
-    const wakeAt = Math.min(plan.wakeAt ?? Infinity, expiry?.deleteAt ?? Infinity);
+    const wakeAt = Math.min(
+      plan.wakeAt ?? Infinity,
+      expiry?.deleteAt ?? Infinity,
+      statusWait > 0 ? now + statusWait : Infinity,
+    );
     return wakeAt === Infinity
       ? undefined
       : { requeueAfterMs: Math.min(Math.max(wakeAt - clock.now(), 0) + 50, MAX_REQUEUE_MS) };
@@ -334,10 +340,15 @@ export class PipelineReconciler {
     }
   }
 
-  private async writeStatus(term: Term, p: PipelineObject, status: unknown): Promise<void> {
+  /** Writes status unless unchanged; returns how long a write that may wait was put off (ms). */
+  private async writeStatus(term: Term, p: PipelineObject, status: FlexPipelineStatus): Promise<number> {
     const uid = p.metadata.uid;
+    const previous = this.written.get(uid);
     // The cache may not show our last write yet; compare with what we wrote last.
-    if (mergePatch(this.written.get(uid) ?? p.status ?? {}, status) === undefined) return;
+    if (mergePatch(previous?.status ?? p.status ?? {}, status) === undefined) return 0;
+    const now = this.deps.clock.now();
+    const wait = statusWriteDelay(previous, status, now);
+    if (wait > 0) return wait;
     const { namespace, name } = p.metadata;
     try {
       // The whole status at once: a merge patch against a stale copy would leave old fields behind.
@@ -347,13 +358,14 @@ export class PipelineReconciler {
         'json',
         term,
       );
-      this.written.set(uid, status);
+      this.written.set(uid, { status, at: now });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     this.deps.logger.debug('status written', {
       pipeline: keyOf(p.metadata),
-      phase: (status as { phase?: string }).phase,
+      phase: status.phase,
     });
+    return 0;
   }
 }

@@ -52,7 +52,9 @@ function finishIfDone(plan: Plan, run: RunState): void {
     kind: 'event',
     type: bad ? 'Warning' : 'Normal',
     reason: bad ? 'RunFailed' : 'RunSucceeded',
-    note: bad ? `Run ${run.id} failed: step ${bad.step} ${reason ?? ''}` : `Run ${run.id} succeeded`,
+    note: bad
+      ? `Run ${run.id} (${run.trigger}) failed: step ${bad.step} ${reason ?? ''}`
+      : `Run ${run.id} (${run.trigger}) succeeded`,
   });
 }
 
@@ -91,6 +93,6 @@ export function stopRun(plan: Plan, run: RunState, reason: string, phase: 'Cance
     kind: 'event',
     type: 'Warning',
     reason: `Run${reason}`,
-    note: `Run ${run.id} stopped: ${reason}`,
+    note: `Run ${run.id} (${run.trigger}) stopped: ${reason}`,
   });
 }

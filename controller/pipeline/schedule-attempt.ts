@@ -13,6 +13,7 @@ import { catalogNeed, type CatalogNeed } from './catalog-need.js';
 import type { RunState } from './history.js';
 import { ANNOTATIONS } from './labels.js';
 import { podName } from './naming.js';
+import { configGoesInline } from './render/config-carrier.js';
 import type { Plan } from './plan.js';
 
 /**
@@ -46,9 +47,18 @@ function recordScheduled(
   catalog?: Record<string, unknown>,
 ): string {
   const pod = podName(plan.input.pipeline.metadata.name, run.key, step.name, attempt);
+  // Decided once and recorded: whoever finishes or cleans up the attempt knows if it has a Secret.
+  const inline = configGoesInline(step, pluginOf(plan, step));
   plan.emit(
     'StepAttemptScheduled',
-    { runId: run.id, step: step.name, attempt, pod, ...(catalog && { catalog }) },
+    {
+      runId: run.id,
+      step: step.name,
+      attempt,
+      pod,
+      ...(catalog && { catalog }),
+      ...(inline && { config: 'inline' }),
+    },
     run.id,
     step.name,
     attempt,

@@ -5,6 +5,7 @@ import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
 import type { AttemptInput } from '../../controller/pipeline/render/attempt-input.js';
 import { renderAttemptConfig } from '../../controller/pipeline/render/config.js';
+import { INLINE_CONFIG_ANNOTATION } from '../../controller/pipeline/render/config-carrier.js';
 import { renderNetworkPolicies } from '../../controller/pipeline/render/network-policy.js';
 import { renderPod } from '../../controller/pipeline/render/pod.js';
 import { rejection } from './support/async.js';
@@ -208,7 +209,7 @@ describe('rendered Pods, Secrets and NetworkPolicies on a real apiserver (Pod Se
   for (const step of STEPS.map((s) => s.name)) {
     it(`admits the config Secret and the Pod of the "${step}" step`, async () => {
       const config = renderAttemptConfig(input(step));
-      if ('problems' in config) throw new Error(JSON.stringify(config.problems));
+      if (!('secret' in config)) throw new Error(JSON.stringify(config));
       const secret = await core.createNamespacedSecret({ namespace: ns, body: config.secret });
       expect(secret.immutable).to.equal(true);
       expect(secret.metadata?.ownerReferences?.[0]?.uid).to.equal(pipeline.metadata.uid);
@@ -217,6 +218,17 @@ describe('rendered Pods, Secrets and NetworkPolicies on a real apiserver (Pod Se
       expect(pod.spec?.containers.length).to.equal(step === 'pair' ? 2 : 1);
     });
   }
+
+  it('admits a Pod whose config goes inline (a downward-API volume), with the file in its annotation', async () => {
+    const inline = { ...input('plain'), podName: 'orders-g1-inline-1', inlineConfig: true };
+    const config = renderAttemptConfig(inline);
+    if (!('inline' in config)) throw new Error(JSON.stringify(config));
+    const pod = await core.createNamespacedPod({ namespace: ns, body: renderPod(inline) });
+    expect(pod.metadata?.annotations?.[INLINE_CONFIG_ANNOTATION]).to.equal(config.inline);
+    expect(pod.spec?.volumes?.find((v) => v.name === 'config')?.downwardAPI?.items?.[0]?.path).to.equal(
+      'config.json',
+    );
+  });
 
   it('sets the requested resources, raising the limit where a request exceeds it', async () => {
     const pod = await core.readNamespacedPod({ name: 'orders-g1-resources-1', namespace: ns });

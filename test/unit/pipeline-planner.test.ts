@@ -69,16 +69,12 @@ describe('planPipeline', () => {
         {
           id: id('StepAttemptScheduled', RUN, 'a', 1),
           type: 'StepAttemptScheduled',
-          data: { runId: RUN, step: 'a', attempt: 1, pod: podOf('g1', 'a'), at: iso(T0) },
+          // A plain step without configFrom: its config goes inline, no Secret.
+          data: { runId: RUN, step: 'a', attempt: 1, pod: podOf('g1', 'a'), config: 'inline', at: iso(T0) },
         },
       ]);
-      expect(plan.actions[0]).to.deep.equal({
-        kind: 'event',
-        type: 'Normal',
-        reason: 'RunStarted',
-        note: `Run ${RUN} started (Generation)`,
-        key: `${id('RunStarted', RUN)}/RunStarted`,
-      });
+      // No Kubernetes Event for the start: one comes when the run ends.
+      expect(plan.actions.filter((a) => a.kind === 'event')).to.deep.equal([]);
       expect(createdPods(plan)).to.deep.equal([podOf('g1', 'a')]);
       expect(plan.wakeAt).to.equal(T0 + HOUR); // the default attempt timeout
       expect(w.history.runs[0]!.phase).to.equal('Running');
@@ -117,7 +113,7 @@ describe('planPipeline', () => {
         [podOf('g1', 'a')],
       ]);
 
-      // 5. With the logs: tail kept, attempt finished, b scheduled; the Secret goes, the Pod stays.
+      // 5. With the logs: tail kept, attempt finished, b scheduled; the Pod stays (no Secret to delete).
       w.log(podOf('g1', 'a'), { plugin: 'extracted 10 rows\n' });
       plan = w.reconcile();
       expect(plan.events.map((e) => [e.id, e.type, e.data])).to.deep.equal([
@@ -142,12 +138,10 @@ describe('planPipeline', () => {
         [
           id('StepAttemptScheduled', RUN, 'b', 1),
           'StepAttemptScheduled',
-          { runId: RUN, step: 'b', attempt: 1, pod: podOf('g1', 'b'), at: iso(w.now) },
+          { runId: RUN, step: 'b', attempt: 1, pod: podOf('g1', 'b'), config: 'inline', at: iso(w.now) },
         ],
       ]);
-      expect(plan.actions.filter((a) => a.kind !== 'createPod')).to.deep.equal([
-        { kind: 'deleteSecret', name: podOf('g1', 'a') },
-      ]);
+      expect(plan.actions.filter((a) => a.kind !== 'createPod')).to.deep.equal([]);
       expect(createdPods(plan)).to.deep.equal([podOf('g1', 'b')]);
       expect(plan.wakeAt).to.equal(w.now + HOUR);
 
@@ -170,12 +164,11 @@ describe('planPipeline', () => {
       expect(dataOf(plan, 'StepAttemptStarted')!.at).to.equal(iso(T0 + 3 * MINUTE));
       expect(dataOf(plan, 'RunFinished')).to.deep.equal({ runId: RUN, phase: 'Succeeded', at: iso(w.now) });
       expect(plan.actions).to.deep.equal([
-        { kind: 'deleteSecret', name: podOf('g1', 'b') },
         {
           kind: 'event',
           type: 'Normal',
           reason: 'RunSucceeded',
-          note: `Run ${RUN} succeeded`,
+          note: `Run ${RUN} (Generation) succeeded`,
           key: `${id('RunFinished', RUN)}/RunSucceeded`,
         },
       ]);
@@ -197,7 +190,7 @@ describe('planPipeline', () => {
 
     it('asks to create each Pod once per plan', () => {
       const plan = new PipelineWorld(pipelineObject(chain)).plan();
-      expect(actionsOf(plan)).to.deep.equal(['event Normal RunStarted', `createPod ${podOf('g1', 'a')}`]);
+      expect(actionsOf(plan)).to.deep.equal([`createPod ${podOf('g1', 'a')}`]);
     });
   });
 
@@ -317,7 +310,7 @@ describe('planPipeline', () => {
         kind: 'event',
         type: 'Warning',
         reason: 'RunFailed',
-        note: `Run ${RUN} failed: step a StepFailed`,
+        note: `Run ${RUN} (Generation) failed: step a StepFailed`,
       });
     });
   });
@@ -393,7 +386,7 @@ describe('planPipeline', () => {
       expect(plan.events.map((e) => [e.type, e.data.phase ?? null, e.data.reason ?? null])).to.deep.equal([
         ['StepAttemptFinished', 'Failed', 'PodLost'],
       ]);
-      expect(actionsOf(plan)).to.deep.equal([`deleteSecret ${podOf('g1', 'a')}`]);
+      expect(actionsOf(plan)).to.deep.equal([]);
       expect(plan.wakeAt).to.equal(
         T0 + MINUTE + retryDelayMs(w.pipeline.spec.steps[0]!.retries, 1, `${RUN}/a/1`),
       );
@@ -428,7 +421,6 @@ describe('planPipeline', () => {
       expect(dataOf(plan, 'RunFinished')).to.include({ phase: 'Failed', reason: 'StepTimedOut' });
       expect(actionsOf(plan)).to.deep.equal([
         `deletePod ${podOf('g1', 'a')} (Timeout)`,
-        `deleteSecret ${podOf('g1', 'a')}`,
         'event Warning RunFailed',
       ]);
     });
@@ -555,7 +547,6 @@ describe('planPipeline', () => {
         ]);
         expect(actionsOf(plan)).to.deep.equal([
           `deletePod ${podOf('g1', 'a')} (Cancelled)`,
-          `deleteSecret ${podOf('g1', 'a')}`,
           'event Warning RunCancelled',
         ]);
         expect(w.reconcile().events).to.deep.equal([]);
@@ -632,7 +623,6 @@ describe('planPipeline', () => {
       ]);
       expect(actionsOf(plan)).to.deep.equal([
         `deletePod ${podOf('g1', 'a')} (DeadlineExceeded)`,
-        `deleteSecret ${podOf('g1', 'a')}`,
         'event Warning RunDeadlineExceeded',
       ]);
     });
@@ -709,9 +699,7 @@ describe('planPipeline', () => {
       ]);
       expect(actionsOf(plan).filter((a) => !a.startsWith('createPod'))).to.deep.equal([
         `deletePod ${podOf(KEY_1200, 'a')} (Replaced)`,
-        `deleteSecret ${podOf(KEY_1200, 'a')}`,
         'event Warning RunReplaced',
-        'event Normal RunStarted',
       ]);
       expect(w.history.runs.map((r) => [r.key, r.phase])).to.deep.equal([
         [KEY_1200, 'Cancelled'],
@@ -1001,7 +989,6 @@ describe('planPipeline', () => {
       ]);
       expect(actionsOf(plan)).to.deep.equal([
         `deletePod ${podOf('g1', 'a')} (PipelineDeleted)`,
-        `deleteSecret ${podOf('g1', 'a')}`,
         'event Warning RunPipelineDeleted',
       ]);
       expect([w.history.deleted, plan.wakeAt]).to.deep.equal([true, undefined]);
@@ -1076,6 +1063,48 @@ describe('planPipeline', () => {
       expect(actionsOf(w.plan())).to.deep.equal([
         `deletePod ${podOf('g0', 'a')} (HistoryLimit)`,
         `deleteSecret ${podOf('g0', 'a')}`,
+      ]);
+    });
+  });
+
+  describe('the config Secret', () => {
+    const fromSecret = { steps: [step('a', { configFrom: [{ secretRef: { name: 'db' } }] })] };
+
+    it('has one only when the step takes something from a Secret; it goes when the attempt ends', () => {
+      const w = new PipelineWorld(pipelineObject(fromSecret));
+      const plan = w.reconcile();
+      expect(dataOf(plan, 'StepAttemptScheduled')).to.not.have.property('config');
+      w.now = T0 + MINUTE;
+      w.pod('g1', 'a', { outcome: 'Succeeded', exitCode: 0, startedAt: T0, finishedAt: T0 + MINUTE });
+      w.log(podOf('g1', 'a'), { plugin: '' });
+      expect(actionsOf(w.reconcile())).to.deep.equal([
+        `deleteSecret ${podOf('g1', 'a')}`,
+        'event Normal RunSucceeded',
+      ]);
+    });
+
+    it('deletes a Secret again at the history limit (a crash may have left it), but not one never made', () => {
+      const spec = { steps: [step('a')], successfulRunsHistoryLimit: 1 };
+      const w = new PipelineWorld(pipelineObject(spec, { generation: 3 }));
+      const s = w.pipeline.spec;
+      const inline = ev.scheduled('g1', 'a', T0);
+      w.history = historyOf(
+        ev.runStarted('g1', s, T0, { trigger: 'Generation', generation: 1 }),
+        { ...inline, data: { ...inline.data, config: 'inline' } },
+        ev.finished('g1', 'a', T0),
+        ev.runFinished('g1', 'Succeeded', T0),
+        ev.runStarted('g2', s, T0 + 1, { trigger: 'Generation', generation: 2 }),
+        ev.scheduled('g2', 'a', T0 + 1),
+        ev.finished('g2', 'a', T0 + 1),
+        ev.runFinished('g2', 'Succeeded', T0 + 1),
+        ev.runStarted('g3', s, T0 + 2, { trigger: 'Generation', generation: 3 }),
+        ev.runFinished('g3', 'Succeeded', T0 + 2),
+      );
+      for (const key of ['g1', 'g2', 'g3']) w.pod(key, 'a', { outcome: 'Succeeded', exitCode: 0 });
+      expect(actionsOf(w.plan())).to.deep.equal([
+        `deletePod ${podOf('g2', 'a')} (HistoryLimit)`,
+        `deleteSecret ${podOf('g2', 'a')}`,
+        `deletePod ${podOf('g1', 'a')} (HistoryLimit)`,
       ]);
     });
   });

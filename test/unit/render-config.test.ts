@@ -81,6 +81,7 @@ function input(step: Record<string, unknown>, extra: Partial<AttemptInput> = {})
 
 function files(result: ReturnType<typeof renderAttemptConfig>): Record<string, unknown> {
   if ('problems' in result) throw new Error(`unexpected problems: ${JSON.stringify(result.problems)}`);
+  if ('inline' in result) return { 'config.json': JSON.parse(result.inline) as unknown };
   const data = result.secret.data ?? {};
   return Object.fromEntries(
     Object.entries(data).map(([k, v]) => [k, JSON.parse(Buffer.from(v, 'base64').toString('utf8'))]),

@@ -30,6 +30,11 @@ export interface AttemptInput {
   readonly discover?: boolean;
   /** The catalog the tap syncs with, and the flag that passes it (by the tap's capabilities). */
   readonly catalog?: { readonly content: unknown; readonly flag: '--catalog' | '--properties' };
+  /**
+   * The config file comes from a Pod annotation instead of a Secret (config-carrier.ts), as
+   * recorded when the attempt was scheduled.
+   */
+  readonly inlineConfig?: boolean;
   /** The user Secrets named by `configFrom`: name → decoded key/value pairs. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }

@@ -1,6 +1,7 @@
 /**
  * The per-attempt config Secret: the plugin's config file, the target's for a Singer pair,
- * and the tap's state. Immutable, labelled like the Pod and owned by the pipeline.
+ * and the tap's state. Immutable, labelled like the Pod and owned by the pipeline. An attempt
+ * whose config goes inline (config-carrier.ts) has no Secret: its one file is the text here.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { AttemptInput } from './attempt-input.js';
@@ -13,8 +14,9 @@ import { resolvePluginConfig } from './plugin-config.js';
 import { pairingProblems } from './singer-wrapper.js';
 import { volumeProblems } from './user-volumes.js';
 
-/** The Secret to create, or why the attempt cannot run (a terminal, user-fixable error). */
-export type AttemptConfig = { readonly secret: V1Secret } | { readonly problems: ConfigProblem[] };
+/** The Secret to create (or the inline file), or why the attempt cannot run (a terminal, user-fixable error). */
+export type AttemptConfig =
+  { readonly secret: V1Secret } | { readonly inline: string } | { readonly problems: ConfigProblem[] };
 
 function encode(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
@@ -52,6 +54,16 @@ function resolveAll(input: AttemptInput): { files: Record<string, unknown>; prob
   return { files, problems: [...problems, ...pairingProblems(input), ...volumeProblems(input)] };
 }
 
+/** The one file of an inline config, exactly as a Secret would have held it. */
+function inlineText(files: Record<string, unknown>): string {
+  return JSON.stringify(files[CONFIG_FILES.config]);
+}
+
+/** The inline config file of an attempt (renderPod puts it in the annotation). */
+export function inlineConfigText(input: AttemptInput): string {
+  return inlineText(resolveAll(input).files);
+}
+
 /**
  * Renders the attempt's config Secret, or the problems that prevent it. Throws a
  * TerminalError when the step is paired but no target plugin was given.
@@ -59,6 +71,7 @@ function resolveAll(input: AttemptInput): { files: Record<string, unknown>; prob
 export function renderAttemptConfig(input: AttemptInput): AttemptConfig {
   const { files, problems } = resolveAll(input);
   if (problems.length > 0) return { problems };
+  if (input.inlineConfig) return { inline: inlineText(files) };
   const namespace = namespaceOf(input.pipeline);
   return {
     secret: {

@@ -8,6 +8,8 @@ import { mergeResources } from './resources.js';
 import { podSecurityContext, runAsUserOf } from './sandbox.js';
 import { renderPlacement } from './placement.js';
 import { renderVolumes } from './volumes.js';
+import { INLINE_CONFIG_ANNOTATION } from './config-carrier.js';
+import { inlineConfigText } from './config.js';
 import { effectiveTimeoutSeconds } from '../step-policy.js';
 
 /** Labels and annotations: plugin, target plugin, pipeline, step (later wins), then FlexCore's own. */
@@ -21,7 +23,10 @@ function podMetadata(input: AttemptInput): {
     input.pipeline.spec.podMetadata,
     input.step.podMetadata,
   ]);
-  return { labels: { ...merged.labels, ...attemptLabels(input) }, annotations: merged.annotations };
+  const annotations = input.inlineConfig
+    ? { ...merged.annotations, [INLINE_CONFIG_ANNOTATION]: inlineConfigText(input) }
+    : merged.annotations;
+  return { labels: { ...merged.labels, ...attemptLabels(input) }, annotations };
 }
 
 /**
@@ -49,7 +54,7 @@ export function renderPod(input: AttemptInput): V1Pod {
       activeDeadlineSeconds: effectiveTimeoutSeconds(input.step, input.plugin),
       securityContext: podSecurityContext(runAsUserOf(input.plugin)),
       containers: sized.map((c) => renderContainer(c.plan, input, c.resources)),
-      volumes: renderVolumes(sized, input.secretName),
+      volumes: renderVolumes(sized, input.inlineConfig ? { inline: true } : { secretName: input.secretName }),
     },
   };
 }

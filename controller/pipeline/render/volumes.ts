@@ -1,6 +1,7 @@
 /** The volumes of an attempt Pod and where each container mounts them. */
 import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ContainerPlan } from './container-plan.js';
+import { INLINE_CONFIG_ANNOTATION } from './config-carrier.js';
 import { CONFIG_DIR, CONFIG_FILES, PIPE_DIR, SCRATCH_DIR, VOLUMES } from './layout.js';
 import type { Resources } from './resources.js';
 import { writablePathsOf } from './sandbox.js';
@@ -33,7 +34,21 @@ export function writableDirs(plan: ContainerPlan): WritableDir[] {
   return writablePathsOf(plan.plugin).map((path, i) => ({ volume: `${plan.name}-writable-${i}`, path }));
 }
 
-function configVolume(plan: ContainerPlan, secretName: string): V1Volume {
+/** Where the config files come from: the attempt's Secret, or (inline) the Pod's annotation. */
+export type ConfigSource = { readonly secretName: string } | { readonly inline: true };
+
+function configVolume(plan: ContainerPlan, source: ConfigSource): V1Volume {
+  if ('inline' in source) {
+    const fieldPath = `metadata.annotations['${INLINE_CONFIG_ANNOTATION}']`;
+    return {
+      name: plan.configVolume,
+      downwardAPI: {
+        defaultMode: CONFIG_FILE_MODE,
+        items: [{ path: plan.configFile, fieldRef: { fieldPath } }],
+      },
+    };
+  }
+  const { secretName } = source;
   const files = [
     plan.configFile,
     ...(plan.state ? [CONFIG_FILES.state] : []),
@@ -50,12 +65,12 @@ function configVolume(plan: ContainerPlan, secretName: string): V1Volume {
  * writable directories and user volumes, and the pipe of a pair. `sizeLimit` is the container's
  * ephemeral-storage limit, so one directory cannot take more than the container may.
  */
-export function renderVolumes(containers: readonly SizedContainer[], secretName: string): V1Volume[] {
+export function renderVolumes(containers: readonly SizedContainer[], source: ConfigSource): V1Volume[] {
   const storage = (c: SizedContainer | undefined): string | undefined =>
     c?.resources.limits['ephemeral-storage'];
   const scratch: V1Volume = { name: VOLUMES.scratch, emptyDir: { sizeLimit: storage(containers[0]) } };
   const perContainer = containers.flatMap((c) => [
-    configVolume(c.plan, secretName),
+    configVolume(c.plan, source),
     ...writableDirs(c.plan).map((d) => ({ name: d.volume, emptyDir: { sizeLimit: storage(c) } })),
     ...c.plan.volumes.map((v) => renderUserVolume(c.plan.name, v)),
   ]);
