@@ -156,6 +156,13 @@ export class Manager {
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
+      statusCoalescing: {
+        clock: systemClock,
+        wake: (key, afterMs) =>
+          systemClock.setTimer(() => {
+            if (this.leads(key)) this.pipelineController.enqueue(key);
+          }, afterMs),
+      },
     });
     this.pipelineReconciler = pipelineReconciler;
     const pluginReconciler = new PluginReconciler({ ...common, plugins: this.plugins });

@@ -28,6 +28,9 @@ export interface WriteGuard {
   assertMayWrite(): void;
 }
 
+/** How long the kubeconfig's TLS options and credentials are reused (see connectionOptions). */
+export const CONNECTION_OPTIONS_TTL_MS = 60_000;
+
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const PATCH_CONTENT: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -43,6 +46,8 @@ export class KubeClient {
   private readonly requests: Counter | undefined;
   private readonly kinds: Counter | undefined;
   private readonly server: string;
+  private cached: { at: number; options: Parameters<typeof request>[1] } | undefined;
+  private authHeaders: Record<string, string> = {};
 
   constructor(
     private readonly kc: KubeConfig,
@@ -102,6 +107,23 @@ export class KubeClient {
     return this.call<string>('GET', path, undefined, undefined, true);
   }
 
+  /**
+   * TLS material and credentials from the kubeconfig, read again every CONNECTION_OPTIONS_TTL_MS
+   * rather than per request: client-node reads certificate and token files and builds an agent
+   * each time, which was a visible share of the controller's CPU per request. A refreshed
+   * projected service-account token is picked up within the TTL.
+   */
+  private async connectionOptions(): Promise<Parameters<typeof request>[1]> {
+    const now = this.clock.now();
+    if (this.cached && now - this.cached.at < CONNECTION_OPTIONS_TTL_MS) return this.cached.options;
+    const options: Parameters<typeof request>[1] & { headers?: Record<string, string> } = {};
+    await this.kc.applyToHTTPSOptions(options);
+    const { headers, agent: _ignored, ...tls } = options;
+    this.authHeaders = { ...(headers ?? {}) };
+    this.cached = { at: now, options: tls };
+    return tls;
+  }
+
   private async throttle(): Promise<void> {
     const wait = this.bucket?.when('') ?? 0;
     if (wait > 0) await new Promise<void>((resolve) => this.clock.setTimer(resolve, wait));
@@ -129,12 +151,14 @@ export class KubeClient {
         ...(body !== undefined && { 'Content-Length': Buffer.byteLength(body) }),
       },
     };
-    await this.kc.applyToHTTPSOptions(opts);
+    Object.assign(opts, await this.connectionOptions());
+    opts.headers = { ...opts.headers, ...this.authHeaders };
     opts.agent = this.agent;
     guard?.assertMayWrite(); // last thing before the request leaves: no await after it
     const { code, payload } = await send(url, opts, body);
     this.requests?.inc({ method, code: String(code) });
     this.kinds?.inc({ ...requestKind(method, path, contentType), code: String(code) });
+    if (code === 401) this.cached = undefined; // a rotated token: read the credentials again
     if (code >= 400) throw toError(method, path, code, payload);
     if (text) return payload as T;
     return (payload ? JSON.parse(payload) : undefined) as T;

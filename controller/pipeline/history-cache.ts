@@ -1,7 +1,11 @@
 /**
- * Histories of pipelines, kept folded in memory and brought up to date from the event store
- * on every reconcile (reading only the events after the cached version). The store stays
- * the truth: a history is never advanced by anything but what was read back or appended.
+ * Histories of pipelines, kept folded in memory. A history is read from the event store when
+ * it is not held (first reconcile, after a leadership change, after an append conflict) and
+ * advanced by this replica's own appends. While a replica leads a scope it is the only writer
+ * of its pipelines' streams (fencing refuses everyone else), so a held history is current; an
+ * append from a stale one fails on the stream version, and the history is read again. The
+ * store stays the truth: a history is never advanced by anything but what was read back or
+ * appended.
  */
 import type { EventStore } from '../store/event-store.js';
 import { emptyHistory, foldHistory, type History } from './history.js';
@@ -15,7 +19,9 @@ export class HistoryCache {
 
   /** The history of `stream`, including every event recorded so far. */
   async load(stream: string): Promise<History> {
-    let history = this.histories.get(stream) ?? emptyHistory();
+    const held = this.histories.get(stream);
+    if (held) return held;
+    let history = emptyHistory();
     for (;;) {
       const events = await this.store.readStream(stream, history.version + 1, PAGE);
       history = foldHistory(events, history);

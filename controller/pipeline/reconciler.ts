@@ -50,6 +50,15 @@ export interface PipelineReconcilerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly failpoints?: Failpoints;
+  /**
+   * Lets progress inside a run wait before it is written (status-coalesce.ts): real time, and a
+   * way to reconcile the pipeline again when the wait is over. Without it every change is
+   * written at once. Kept apart from `clock`, which tests move by hand for schedules.
+   */
+  readonly statusCoalescing?: {
+    readonly clock: Clock;
+    readonly wake: (key: string, afterMs: number) => void;
+  };
   /** How long a container may wait on a bad image or config before its attempt fails (2 min). */
   readonly startGraceMs?: number;
 }
@@ -67,8 +76,12 @@ const pipelinePath = (ns: string, name: string): string =>
   `/apis/flexcore.io/v1alpha1/namespaces/${ns}/flexpipelines/${name}`;
 
 export class PipelineReconciler {
+  /** Per pipeline uid, the validation verdict and what it was for (generation and plugin versions). */
+  private readonly verdicts = new Map<string, { key: string; problem: ReturnType<typeof pipelineProblem> }>();
   /** The status last written per pipeline uid, and when. */
   private readonly written = new Map<string, WrittenStatus>();
+  /** Per pipeline uid with a put-off status write, when the reconcile asked for comes. */
+  private readonly wakes = new Map<string, number>();
 
   constructor(private readonly deps: PipelineReconcilerDeps) {}
 
@@ -79,7 +92,8 @@ export class PipelineReconciler {
   readonly reconcile = async (key: string, term: Term): Promise<ReconcileResult | void> => {
     const cached = this.deps.pipelines.get(key);
     if (!cached) return;
-    const p = structuredClone(cached) as PipelineObject; // never mutate the informer's copy
+    // The informer's copy is deep-frozen; the reconciler only replaces metadata, never edits in place.
+    const p = { ...cached, metadata: { ...cached.metadata } } as PipelineObject;
     const finalizers = p.metadata.finalizers ?? [];
     if (!p.metadata.deletionTimestamp && !finalizers.includes(FINALIZER)) {
       // Go on with the object as patched, rather than waiting for the informer to bring it back.
@@ -121,6 +135,22 @@ export class PipelineReconciler {
     this.deps.histories.forget(pipelineStream(uid));
     this.deps.actions.forget(uid);
     this.written.delete(uid);
+    this.verdicts.delete(uid);
+    this.wakes.delete(uid);
+  }
+
+  /** pipelineProblem, again only when the spec or a plugin of the namespace changed (it runs the schema). */
+  private problemOf(
+    p: PipelineObject,
+    plugins: ReadonlyMap<string, PluginObject>,
+  ): ReturnType<typeof pipelineProblem> {
+    const versions = [...plugins.values()].map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}`);
+    const key = `${p.metadata.generation}/${versions.join(',')}`;
+    const known = this.verdicts.get(p.metadata.uid);
+    if (known?.key === key) return known.problem;
+    const problem = pipelineProblem(p, plugins);
+    this.verdicts.set(p.metadata.uid, { key, problem });
+    return problem;
   }
 
   private pluginsOf(ns: string): Map<string, PluginObject> {
@@ -132,7 +162,7 @@ export class PipelineReconciler {
     const { clock, histories } = this.deps;
     const stream = pipelineStream(p.metadata.uid);
     const plugins = this.pluginsOf(p.metadata.namespace);
-    const invalid = p.metadata.deletionTimestamp ? undefined : pipelineProblem(p, plugins);
+    const invalid = p.metadata.deletionTimestamp ? undefined : this.problemOf(p, plugins);
     const history = await histories.load(stream);
     const pods = this.deps
       .podsOf(p.metadata.uid)
@@ -163,7 +193,7 @@ export class PipelineReconciler {
     const after = await this.record(stream, history, plan, term);
     const stuck = await this.actOrStall(p, plugins, after, plan.actions, term);
     if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
-    const statusWait = await this.writeStatus(
+    await this.writeStatus(
       term,
       p,
       computeStatus({
@@ -183,11 +213,7 @@ export class PipelineReconciler {
       await this.deleteAdHoc(p, term);
       return;
     }
-    const wakeAt = Math.min(
-      plan.wakeAt ?? Infinity,
-      expiry?.deleteAt ?? Infinity,
-      statusWait > 0 ? now + statusWait : Infinity,
-    );
+    const wakeAt = Math.min(plan.wakeAt ?? Infinity, expiry?.deleteAt ?? Infinity);
     return wakeAt === Infinity
       ? undefined
       : { requeueAfterMs: Math.min(Math.max(wakeAt - clock.now(), 0) + 50, MAX_REQUEUE_MS) };
@@ -340,15 +366,22 @@ export class PipelineReconciler {
     }
   }
 
-  /** Writes status unless unchanged; returns how long a write that may wait was put off (ms). */
-  private async writeStatus(term: Term, p: PipelineObject, status: FlexPipelineStatus): Promise<number> {
+  /** Writes status unless unchanged, or puts off a write that may wait (and reconciles again then). */
+  private async writeStatus(term: Term, p: PipelineObject, status: FlexPipelineStatus): Promise<void> {
     const uid = p.metadata.uid;
     const previous = this.written.get(uid);
     // The cache may not show our last write yet; compare with what we wrote last.
-    if (mergePatch(previous?.status ?? p.status ?? {}, status) === undefined) return 0;
-    const now = this.deps.clock.now();
-    const wait = statusWriteDelay(previous, status, now);
-    if (wait > 0) return wait;
+    if (mergePatch(previous?.status ?? p.status ?? {}, status) === undefined) return;
+    const coalescing = this.deps.statusCoalescing;
+    const now = coalescing?.clock.now() ?? 0;
+    const wait = coalescing ? statusWriteDelay(previous, status, now) : 0;
+    if (coalescing && wait > 0) {
+      if ((this.wakes.get(uid) ?? 0) <= now) {
+        this.wakes.set(uid, now + wait);
+        coalescing.wake(keyOf(p.metadata), wait);
+      }
+      return;
+    }
     const { namespace, name } = p.metadata;
     try {
       // The whole status at once: a merge patch against a stale copy would leave old fields behind.
@@ -366,6 +399,5 @@ export class PipelineReconciler {
       pipeline: keyOf(p.metadata),
       phase: status.phase,
     });
-    return 0;
   }
 }

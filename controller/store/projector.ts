@@ -6,7 +6,8 @@
  */
 import { EventData, isProjectedType, type EventDataOf, type ProjectedType } from './event-types.js';
 import type { RecordedEvent } from './recorded-event.js';
-import { sql, type Queryable } from './sql.js';
+import type pg from 'pg';
+import { prepared } from './sql.js';
 
 /** Schema holding the live projections. */
 export const LIVE_SCHEMA = 'flexcore_read';
@@ -67,10 +68,12 @@ export function checkEventData(type: string, data: unknown): void {
 }
 
 /** Runs the projection statement for `event`, if its type has one. */
-export async function project(db: Queryable, event: RecordedEvent): Promise<void> {
+export async function project(db: pg.ClientBase, event: RecordedEvent): Promise<void> {
   if (!isProjectedType(event.type)) return;
   const data = EventData[event.type].parse(event.data) as never;
   const at = typeof event.data.at === 'string' ? new Date(event.data.at) : event.recordedAt;
   const params = (PARAMS[event.type] as Params<ProjectedType>)(data, at, event.position);
-  await db.query(sql(`project/${event.type}`), params);
+  // Prepared once per connection: appends project on every run transition. A changed
+  // search_path (replay's schema) makes PostgreSQL plan it again for that schema.
+  await db.query(prepared(`project/${event.type}`, params));
 }

@@ -320,9 +320,18 @@ for line in sys.stdin:
         metadata: { name: 'hello-token' },
         stringData: { token: 's3cret-value' },
       },
-      plugin('hello', 'echo "hello $FLEXCORE_STEP" && test -s "$FLEXCORE_CONFIG_FILE"', egress),
+      // "third" has no configFrom: its config comes inline, from the Pod's annotation (downward API).
+      plugin(
+        'hello',
+        'echo "hello $FLEXCORE_STEP" && test -s "$FLEXCORE_CONFIG_FILE" && ' +
+          '{ [ "$FLEXCORE_STEP" != third ] || grep -q \'"greeting": *"hey"\' "$FLEXCORE_CONFIG_FILE"; }',
+        egress,
+      ),
       plugin('sleeper', 'sleep 600'),
-      pipeline('hello', [...helloSteps, { name: 'third', plugin: 'hello', dependsOn: ['first'] }]),
+      pipeline('hello', [
+        ...helloSteps,
+        { name: 'third', plugin: 'hello', dependsOn: ['first'], config: { greeting: 'hey' } },
+      ]),
       pipeline('long', [{ name: 'wait', plugin: 'sleeper' }]),
       ...operator(ns),
       ...singerPair(),
