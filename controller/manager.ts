@@ -156,13 +156,7 @@ export class Manager {
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
-      statusCoalescing: {
-        clock: systemClock,
-        wake: (key, afterMs) =>
-          systemClock.setTimer(() => {
-            if (this.leads(key)) this.pipelineController.enqueue(key);
-          }, afterMs),
-      },
+      statusCoalescing: { clock: systemClock, wake: (key, afterMs) => this.wakeLater(key, afterMs) },
     });
     this.pipelineReconciler = pipelineReconciler;
     const pluginReconciler = new PluginReconciler({ ...common, plugins: this.plugins });
@@ -247,6 +241,13 @@ export class Manager {
     }
     if (change.held)
       for (const p of inBucket(this.plugins.list())) this.pluginController.enqueue(keyOf(p.metadata));
+  }
+
+  /** Reconciles `key` again after `afterMs` of real time, if this replica still leads it then. */
+  private wakeLater(key: string, afterMs: number): void {
+    systemClock.setTimer(() => {
+      if (this.leads(key)) this.pipelineController.enqueue(key);
+    }, afterMs);
   }
 
   private leads(key: string): boolean {
