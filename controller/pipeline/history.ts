@@ -75,7 +75,7 @@ export interface History {
   rediscovered?: Record<string, string>;
 }
 
-/** Finished runs kept in memory; enough for the largest history limits (100 + 100). */
+/** The most finished runs held in memory: the largest history limits (100 + 100). */
 export const MAX_FINISHED_RUNS = 200;
 
 export function emptyHistory(): History {
@@ -218,9 +218,22 @@ export function foldHistory(
   return h;
 }
 
+/**
+ * Finished runs worth holding: as many as the newest run's history limits keep Pods for, and
+ * one more (the last run). Pods of older runs are still found and expired (cleanup.ts), and the
+ * triggers keep their own marks (last generation, request, tick), so nothing needs older runs;
+ * a cron pipeline would otherwise hold up to MAX_FINISHED_RUNS runs, each with its spec.
+ */
+function finishedRunsKept(h: History): number {
+  const spec = h.runs[h.runs.length - 1]?.spec;
+  const limits = (spec?.successfulRunsHistoryLimit ?? 3) + (spec?.failedRunsHistoryLimit ?? 1);
+  return Math.min(MAX_FINISHED_RUNS, limits + 1);
+}
+
 function pruneFinished(h: History): void {
   const finished = h.runs.filter((r) => !isActive(r));
-  if (finished.length <= MAX_FINISHED_RUNS) return;
-  const drop = new Set(finished.slice(0, finished.length - MAX_FINISHED_RUNS));
+  const kept = finishedRunsKept(h);
+  if (finished.length <= kept) return;
+  const drop = new Set(finished.slice(0, finished.length - kept));
   h.runs = h.runs.filter((r) => !drop.has(r));
 }

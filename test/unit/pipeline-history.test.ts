@@ -242,16 +242,25 @@ describe('pipeline history (folding the event stream)', () => {
     expect(copy).to.not.equal(base);
   });
 
-  it(`keeps every active run and only the newest ${MAX_FINISHED_RUNS} finished ones`, () => {
-    const events = [ev.runStarted('g0', spec, T0)]; // stays active
-    for (let i = 1; i <= MAX_FINISHED_RUNS + 5; i++) {
-      events.push(ev.runStarted(`g${i}`, spec, T0 + i), ev.runFinished(`g${i}`, 'Succeeded', T0 + i));
+  it('keeps every active run and only the finished runs its history limits need, and one more', () => {
+    const limited = { ...spec, successfulRunsHistoryLimit: 3, failedRunsHistoryLimit: 2 };
+    const events = [ev.runStarted('g0', limited, T0)]; // stays active
+    for (let i = 1; i <= 20; i++) {
+      events.push(ev.runStarted(`g${i}`, limited, T0 + i), ev.runFinished(`g${i}`, 'Succeeded', T0 + i));
     }
     const h = historyOf(...events);
-    expect(h.runs.length).to.equal(MAX_FINISHED_RUNS + 1);
-    expect(h.runs[0]!.key).to.equal('g0');
-    expect(h.runs[1]!.key).to.equal('g6');
-    expect(h.runs[h.runs.length - 1]!.key).to.equal(`g${MAX_FINISHED_RUNS + 5}`);
-    expect(iso(h.runs[1]!.startedAt)).to.equal(iso(T0 + 6));
+    expect(h.runs.map((r) => r.key)).to.deep.equal(['g0', 'g15', 'g16', 'g17', 'g18', 'g19', 'g20']);
+    expect(iso(h.runs[1]!.startedAt)).to.equal(iso(T0 + 15));
+  });
+
+  it(`holds at most ${MAX_FINISHED_RUNS} finished runs, for the largest limits`, () => {
+    const largest = { ...spec, successfulRunsHistoryLimit: 100, failedRunsHistoryLimit: 100 };
+    const events = [];
+    for (let i = 1; i <= MAX_FINISHED_RUNS + 5; i++) {
+      events.push(ev.runStarted(`g${i}`, largest, T0 + i), ev.runFinished(`g${i}`, 'Succeeded', T0 + i));
+    }
+    const h = historyOf(...events);
+    expect(h.runs.length).to.equal(MAX_FINISHED_RUNS);
+    expect(h.runs[0]!.key).to.equal('g6');
   });
 });
