@@ -156,7 +156,10 @@ export class Manager {
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
-      statusCoalescing: { clock: systemClock, wake: (key, afterMs) => this.wakeLater(key, afterMs) },
+      statusCoalescing: {
+        clock: systemClock,
+        wake: (key, afterMs, wanted) => this.wakeLater(key, afterMs, wanted),
+      },
     });
     this.pipelineReconciler = pipelineReconciler;
     const pluginReconciler = new PluginReconciler({ ...common, plugins: this.plugins });
@@ -243,10 +246,10 @@ export class Manager {
       for (const p of inBucket(this.plugins.list())) this.pluginController.enqueue(keyOf(p.metadata));
   }
 
-  /** Reconciles `key` again after `afterMs` of real time, if this replica still leads it then. */
-  private wakeLater(key: string, afterMs: number): void {
+  /** Reconciles `key` again after `afterMs` of real time, if still wanted and led by this replica then. */
+  private wakeLater(key: string, afterMs: number, wanted: () => boolean): void {
     systemClock.setTimer(() => {
-      if (this.leads(key)) this.pipelineController.enqueue(key);
+      if (wanted() && this.leads(key)) this.pipelineController.enqueue(key);
     }, afterMs);
   }
 

@@ -57,7 +57,8 @@ export interface PipelineReconcilerDeps {
    */
   readonly statusCoalescing?: {
     readonly clock: Clock;
-    readonly wake: (key: string, afterMs: number) => void;
+    /** Reconcile `key` after `afterMs`, if `wanted()` still says so then. */
+    readonly wake: (key: string, afterMs: number, wanted: () => boolean) => void;
   };
   /** How long a container may wait on a bad image or config before its attempt fails (2 min). */
   readonly startGraceMs?: number;
@@ -378,7 +379,8 @@ export class PipelineReconciler {
     if (coalescing && wait > 0) {
       if ((this.wakes.get(uid) ?? 0) <= now) {
         this.wakes.set(uid, now + wait);
-        coalescing.wake(keyOf(p.metadata), wait);
+        // A write in the meantime (the run ended) wrote the progress too: then the wake is moot.
+        coalescing.wake(keyOf(p.metadata), wait, () => this.wakes.has(uid));
       }
       return;
     }
@@ -392,6 +394,7 @@ export class PipelineReconciler {
         term,
       );
       this.written.set(uid, { status, at: now });
+      this.wakes.delete(uid);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
