@@ -18,6 +18,7 @@ import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInpu
 import { CONTAINERS } from './render/layout.js';
 import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
+import { specAndPluginsKey } from './plugin-use.js';
 import { asSingerCatalog } from '../catalog/singer-catalog.js';
 import { stateForCatalog } from '../catalog/state-bookmarks.js';
 
@@ -243,9 +244,8 @@ export class PipelineActions {
     plugins: ReadonlyMap<string, PluginObject>,
     guard: WriteGuard,
   ): Promise<void> {
-    const versions = [...plugins.values()].map((x) => x.metadata.resourceVersion).join(',');
     const uid = p.metadata.uid;
-    const key = `${p.metadata.generation}@${versions}`;
+    const key = specAndPluginsKey(p, plugins);
     if (this.policiesApplied.get(uid) === key) return;
     const ns = p.metadata.namespace;
     const wanted = renderNetworkPolicies(asApi<FlexPipeline>(p), plugins as ReadonlyMap<string, never>);

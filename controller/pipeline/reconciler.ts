@@ -36,6 +36,7 @@ import { computeStatus } from './status.js';
 import { statusWriteDelay, type WrittenStatus } from './status-coalesce.js';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineProblem } from './validation.js';
+import { specAndPluginsKey } from './plugin-use.js';
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -145,8 +146,7 @@ export class PipelineReconciler {
     p: PipelineObject,
     plugins: ReadonlyMap<string, PluginObject>,
   ): ReturnType<typeof pipelineProblem> {
-    const versions = [...plugins.values()].map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}`);
-    const key = `${p.metadata.generation}/${versions.join(',')}`;
+    const key = specAndPluginsKey(p, plugins);
     const known = this.verdicts.get(p.metadata.uid);
     if (known?.key === key) return known.problem;
     const problem = pipelineProblem(p, plugins);
