@@ -46,9 +46,8 @@ export class KubeClient {
   private readonly requests: Counter | undefined;
   private readonly kinds: Counter | undefined;
   private readonly server: string;
-  /** The kubeconfig's TLS options and auth headers, and when they were read (connectionOptions). */
-  private cached:
-    { at: number; tls: Parameters<typeof request>[1]; headers: Record<string, string> } | undefined;
+  private cached: { at: number; options: Parameters<typeof request>[1] } | undefined;
+  private authHeaders: Record<string, string> = {};
 
   constructor(
     private readonly kc: KubeConfig,
@@ -114,14 +113,15 @@ export class KubeClient {
    * each time, which was a visible share of the controller's CPU per request. A refreshed
    * projected service-account token is picked up within the TTL.
    */
-  private async connectionOptions(): Promise<NonNullable<KubeClient['cached']>> {
+  private async connectionOptions(): Promise<Parameters<typeof request>[1]> {
     const now = this.clock.now();
-    if (this.cached && now - this.cached.at < CONNECTION_OPTIONS_TTL_MS) return this.cached;
+    if (this.cached && now - this.cached.at < CONNECTION_OPTIONS_TTL_MS) return this.cached.options;
     const options: Parameters<typeof request>[1] & { headers?: Record<string, string> } = {};
     await this.kc.applyToHTTPSOptions(options);
     const { headers, agent: _ignored, ...tls } = options;
-    this.cached = { at: now, tls, headers: { ...(headers ?? {}) } };
-    return this.cached;
+    this.authHeaders = { ...(headers ?? {}) };
+    this.cached = { at: now, options: tls };
+    return tls;
   }
 
   private async throttle(): Promise<void> {
@@ -151,9 +151,8 @@ export class KubeClient {
         ...(body !== undefined && { 'Content-Length': Buffer.byteLength(body) }),
       },
     };
-    const { tls, headers } = await this.connectionOptions();
-    Object.assign(opts, tls);
-    opts.headers = { ...opts.headers, ...headers };
+    Object.assign(opts, await this.connectionOptions());
+    opts.headers = { ...opts.headers, ...this.authHeaders };
     opts.agent = this.agent;
     guard?.assertMayWrite(); // last thing before the request leaves: no await after it
     const { code, payload } = await send(url, opts, body);

@@ -18,7 +18,6 @@ import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInpu
 import { CONTAINERS } from './render/layout.js';
 import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
-import { specAndPluginsKey } from './plugin-use.js';
 import { asSingerCatalog } from '../catalog/singer-catalog.js';
 import { stateForCatalog } from '../catalog/state-bookmarks.js';
 
@@ -244,8 +243,9 @@ export class PipelineActions {
     plugins: ReadonlyMap<string, PluginObject>,
     guard: WriteGuard,
   ): Promise<void> {
+    const versions = [...plugins.values()].map((x) => x.metadata.resourceVersion).join(',');
     const uid = p.metadata.uid;
-    const key = specAndPluginsKey(p, plugins);
+    const key = `${p.metadata.generation}@${versions}`;
     if (this.policiesApplied.get(uid) === key) return;
     const ns = p.metadata.namespace;
     const wanted = renderNetworkPolicies(asApi<FlexPipeline>(p), plugins as ReadonlyMap<string, never>);

@@ -36,7 +36,6 @@ import { computeStatus } from './status.js';
 import { statusWriteDelay, type WrittenStatus } from './status-coalesce.js';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineProblem } from './validation.js';
-import { specAndPluginsKey } from './plugin-use.js';
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -146,7 +145,8 @@ export class PipelineReconciler {
     p: PipelineObject,
     plugins: ReadonlyMap<string, PluginObject>,
   ): ReturnType<typeof pipelineProblem> {
-    const key = specAndPluginsKey(p, plugins);
+    const versions = [...plugins.values()].map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}`);
+    const key = `${p.metadata.generation}/${versions.join(',')}`;
     const known = this.verdicts.get(p.metadata.uid);
     if (known?.key === key) return known.problem;
     const problem = pipelineProblem(p, plugins);
