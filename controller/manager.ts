@@ -4,7 +4,7 @@
  * health of informers and event store decides readiness.
  */
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from './kube/cluster-access.js';
 import type pg from 'pg';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { EventRecorder } from './apply/event-recorder.js';
@@ -45,7 +45,7 @@ import type { ControllerStatusBody } from './server/schemas.js';
 import { version } from './version.js';
 
 export interface ManagerOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   readonly pool: pg.Pool;
   readonly clock?: Clock;
   readonly logger?: Logger;

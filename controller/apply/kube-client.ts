@@ -4,7 +4,7 @@
  * counter) instead of the generated clients, so every call is visible and countable.
  */
 import { Agent, request } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from '../kube/cluster-access.js';
 import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { ApiStatusError, apiStatusError } from '../kube/api-status-error.js';
@@ -50,7 +50,7 @@ export class KubeClient {
   private authHeaders: Record<string, string> = {};
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: ClusterAccess,
     private readonly options: KubeClientOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;

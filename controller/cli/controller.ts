@@ -3,7 +3,6 @@
  * service account; the event store from DATABASE_URL, or an embedded PostgreSQL when unset.
  * SIGTERM/SIGINT stop it gracefully (work in flight finishes, nothing new starts).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { KubeClient } from '../apply/kube-client.js';
@@ -16,6 +15,8 @@ import { SingleReplicaLeadership, type Leadership } from '../leadership/leadersh
 import { ElectionConfigError } from '../leadership/errors.js';
 import { RedisLink } from '../leadership/redis-link.js';
 import { createLogger, type Logger } from '../log.js';
+import { loadClusterAccess } from '../kube/load-cluster-access.js';
+import type { ClusterAccess } from '../kube/cluster-access.js';
 import { Manager } from '../manager.js';
 import type { ApiAuth } from '../server/auth/access.js';
 import { startHttpServer } from '../server/http-server.js';
@@ -71,16 +72,9 @@ function apiAuthFrom(raw: string | undefined): ApiAuth['mode'] {
   return mode;
 }
 
-function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  if (process.env.KUBECONFIG) kc.loadFromFile(process.env.KUBECONFIG);
-  else kc.loadFromCluster();
-  return kc;
-}
-
 function leadershipFor(
   election: ElectionConfig,
-  kc: KubeConfig,
+  kc: ClusterAccess,
   pool: pg.Pool,
   registry: Registry,
   logger: Logger,
@@ -161,7 +155,7 @@ export async function runController(args: string[]): Promise<number> {
       logger.warn('database connection lost', { error: err.message }),
     );
     cleanups.unshift(() => pool.end());
-    const kc = kubeConfig();
+    const kc = await loadClusterAccess(process.env);
     const registry = new Registry();
     const manager = await Manager.start({
       kubeConfig: kc,

@@ -4,7 +4,7 @@
  * pipelines as the controller's identity, and metrics. Used by `flexcore controller` and the
  * main job (hack/up.ts).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from '../kube/cluster-access.js';
 import type express from 'express';
 import type { Registry } from 'prom-client';
 import { KubeClient } from '../apply/kube-client.js';
@@ -30,7 +30,7 @@ export interface ReplicaApiOptions {
   readonly manager: Manager;
   readonly storeConfig: StoreConfig & { url: string };
   readonly mode: ApiAuth['mode'];
-  readonly kc: KubeConfig;
+  readonly kc: ClusterAccess;
   readonly registry: Registry;
   readonly logger: Logger;
   /**

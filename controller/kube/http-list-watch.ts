@@ -10,7 +10,8 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterAccess } from './cluster-access.js';
 import { apiStatusError } from './api-status-error.js';
 import type { ListPage, ListQuery, ListWatch, WatchHandle, WatchObserver, WatchQuery } from './list-watch.js';
 
@@ -19,7 +20,7 @@ type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 /** Lists and watches one collection path, e.g. `/api/v1/namespaces/ns/configmaps`. */
 export class HttpListWatch implements ListWatch {
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: ClusterAccess,
     private readonly path: string,
   ) {}
 

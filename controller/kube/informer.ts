@@ -8,7 +8,8 @@
  * resourceVersion with backoff, a 410 relists, a watchdog aborts a watch that went quiet, and
  * an old event never moves the cache back in time. docs/informers.md has the guarantees.
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterAccess } from './cluster-access.js';
 import { systemClock, type CancelTimer, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { isGone } from './api-status-error.js';
@@ -33,7 +34,7 @@ import type { AddHandler, DeleteHandler, ResourceInformer, UpdateHandler } from 
 import { isNewerOrUnknown } from './resource-version.js';
 
 export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   /** The collection path: `/api/v1/pods`, `/apis/flexcore.io/v1alpha1/namespaces/ns/flexpipelines`. */
   readonly path: string;
   readonly labelSelector?: string;

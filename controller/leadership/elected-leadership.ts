@@ -4,7 +4,8 @@
  * every replica at its fair share of buckets. Redis, when configured, announces releases and
  * publishes holders; it is never needed for safety.
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterAccess } from '../kube/cluster-access.js';
 import type { Registry } from 'prom-client';
 import type { KubeClient } from '../apply/kube-client.js';
 import type { CancelTimer, Clock } from '../clock.js';
@@ -30,7 +31,7 @@ export interface ElectedLeadershipOptions {
   readonly namespace: string;
   readonly buckets: Buckets;
   readonly timings: ElectionTimings;
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   /** A client of its own, so renewals never wait behind the engine's rate limit. */
   readonly kube: KubeClient;
   readonly raiseFence: (scope: string, lockTimeoutMs: number) => Promise<number>;
