@@ -11,10 +11,8 @@ import {
   StoreUnavailableError,
   WrongExpectedVersionError,
   classify,
-  isUnavailable,
 } from './errors.js';
-import { checkEventData, LIVE_SCHEMA, project } from './projector.js';
-import { isProjectedType } from './event-types.js';
+import { checkEventData } from './projector.js';
 import { fromRow, type EventRow, type NewEvent, type RecordedEvent } from './recorded-event.js';
 import { FEED_START, type FeedCursor } from './cursor.js';
 import type { StoreMetrics } from './metrics.js';
@@ -83,11 +81,11 @@ export class EventStore {
     const params = [stream, expectedCode, JSON.stringify(events), fencing.fence, fencing.token];
     const stop = this.metrics?.appendDuration.startTimer();
     try {
-      const rows = await this.write(stream, events, params, fencing).catch(async (err: unknown) => {
+      const rows = await this.write(params).catch(async (err: unknown) => {
         // An event id that is already recorded hit the unique index: two identical batches
         // racing (once more, it is a no-op) or a batch mixing old and new events (an error).
         if (!isEventIdConflict(err)) throw err;
-        return this.write(stream, events, params, fencing).catch((again: unknown) => {
+        return this.write(params).catch((again: unknown) => {
           if (isEventIdConflict(again))
             throw new DuplicateBatchError('some events of this batch are already recorded');
           throw again;
@@ -106,64 +104,9 @@ export class EventStore {
     }
   }
 
-  private async write(
-    stream: string,
-    events: NewEvent[],
-    params: unknown[],
-    fencing: Fencing,
-  ): Promise<AppendRow[]> {
-    if (events.some((e) => isProjectedType(e.type)))
-      return this.appendAndProject(stream, events, params, fencing);
-    return (await this.pool.query<AppendRow>(prepared('append', params))).rows; // one round trip, its own transaction
-  }
-
-  private async appendAndProject(
-    stream: string,
-    events: NewEvent[],
-    params: unknown[],
-    fencing: Fencing,
-  ): Promise<AppendRow[]> {
-    const client = await this.pool.connect();
-    let failure: unknown;
-    // The server may end the session between statements (idle_in_transaction_session_timeout
-    // after this process was frozen, a restart): pg reports that as an 'error' event, which
-    // must not go unheard (it would end the process); the next query then fails and we retry.
-    const onError = (err: Error): void => {
-      failure ??= err;
-    };
-    client.on('error', onError);
-    try {
-      await client.query(`BEGIN; SET LOCAL search_path TO ${LIVE_SCHEMA}`);
-      const { rows } = await client.query<AppendRow>(prepared('append', params));
-      if (!rows[0]?.duplicate) {
-        for (const [i, e] of events.entries()) {
-          const r = rows[i]!;
-          await project(client, {
-            position: Number(r.event_position),
-            streamId: stream,
-            streamVersion: Number(r.event_version),
-            id: e.id,
-            type: e.type,
-            data: e.data,
-            metadata: e.metadata ?? {},
-            fence: fencing.fence,
-            fencingToken: fencing.token,
-            recordedAt: r.event_recorded_at,
-            txId: r.event_tx_id,
-          });
-        }
-      }
-      await client.query('COMMIT');
-      return rows;
-    } catch (err) {
-      failure = err;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.off('error', onError);
-      // A broken connection is discarded rather than returned to the pool.
-      client.release(failure !== undefined && isUnavailable(failure) ? (failure as Error) : undefined);
-    }
+  /** One statement, one round trip: the append and its projections commit together. */
+  private async write(params: unknown[]): Promise<AppendRow[]> {
+    return (await this.pool.query<AppendRow>(prepared('append', params))).rows;
   }
 
   private translate(err: unknown, stream: string, expected: ExpectedVersion): unknown {

@@ -6,8 +6,8 @@
  */
 import type pg from 'pg';
 import { classify } from './errors.js';
-import { LIVE_SCHEMA, PROJECTION_TABLES, project } from './projector.js';
-import { fromRow, type EventRow } from './recorded-event.js';
+import { LIVE_SCHEMA, PROJECTION_TABLES } from './projector.js';
+import { prepared } from './sql.js';
 
 export interface TableComparison {
   readonly table: string;
@@ -82,16 +82,14 @@ async function replayEvents(client: pg.PoolClient, batchSize: number): Promise<n
   let after = 0;
   let count = 0;
   for (;;) {
-    const { rows } = await client.query<EventRow>(
-      `SELECT position, stream_id, stream_version, event_id, type, data, metadata, fence, fencing_token,
-              recorded_at, tx_id::text AS tx_id
-         FROM flexcore.events WHERE position > $1 ORDER BY position LIMIT $2`,
-      [after, batchSize],
+    // In the database: the events' exact timestamps, and no round trip per event.
+    const { rows } = await client.query<{ projected: number; last_position: string }>(
+      prepared('project-batch', [after, batchSize]),
     );
-    for (const row of rows) await project(client, fromRow(row));
-    count += rows.length;
-    if (rows.length < batchSize) return count;
-    after = Number(rows[rows.length - 1]!.position);
+    const { projected, last_position } = rows[0]!;
+    count += projected;
+    if (projected < batchSize) return count;
+    after = Number(last_position);
   }
 }
 
