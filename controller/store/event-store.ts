@@ -13,6 +13,7 @@ import {
   classify,
 } from './errors.js';
 import { checkEventData } from './projector.js';
+import { isProjectedType } from './event-types.js';
 import { fromRow, type EventRow, type NewEvent, type RecordedEvent } from './recorded-event.js';
 import { FEED_START, type FeedCursor } from './cursor.js';
 import type { StoreMetrics } from './metrics.js';
@@ -81,11 +82,11 @@ export class EventStore {
     const params = [stream, expectedCode, JSON.stringify(events), fencing.fence, fencing.token];
     const stop = this.metrics?.appendDuration.startTimer();
     try {
-      const rows = await this.write(params).catch(async (err: unknown) => {
+      const rows = await this.write(events, params).catch(async (err: unknown) => {
         // An event id that is already recorded hit the unique index: two identical batches
         // racing (once more, it is a no-op) or a batch mixing old and new events (an error).
         if (!isEventIdConflict(err)) throw err;
-        return this.write(params).catch((again: unknown) => {
+        return this.write(events, params).catch((again: unknown) => {
           if (isEventIdConflict(again))
             throw new DuplicateBatchError('some events of this batch are already recorded');
           throw again;
@@ -104,9 +105,13 @@ export class EventStore {
     }
   }
 
-  /** One statement, one round trip: the append and its projections commit together. */
-  private async write(params: unknown[]): Promise<AppendRow[]> {
-    return (await this.pool.query<AppendRow>(prepared('append', params))).rows;
+  /**
+   * One statement, one round trip, its own transaction: the append, and with it the projections
+   * of the events that have one (a PL/pgSQL loop that plain appends need not pay for).
+   */
+  private async write(events: NewEvent[], params: unknown[]): Promise<AppendRow[]> {
+    const statement = events.some((e) => isProjectedType(e.type)) ? 'append-and-project' : 'append';
+    return (await this.pool.query<AppendRow>(prepared(statement, params))).rows;
   }
 
   private translate(err: unknown, stream: string, expected: ExpectedVersion): unknown {

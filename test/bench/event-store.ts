@@ -1,7 +1,9 @@
 /**
  * Benchmark: event-store append throughput against a raw INSERT loop on the same server in
  * the same run. Scenarios: 1 stream and 16 concurrent streams, single events and batches of
- * 10. Prints events/s (median of the repetitions), FlexCore/raw ratio and p99 append latency.
+ * 10, and single projected events (RunStarted: the append also writes a read-model row, as the
+ * engine's run transitions do). Prints events/s (median of the repetitions), FlexCore/raw ratio
+ * and p99 append latency.
  *
  *   node --import tsx test/bench/event-store.ts [secondsPerRun=3] [repetitions=3]
  *
@@ -61,8 +63,15 @@ try {
   console.log(
     'scenario                         | FlexCore ev/s | raw ev/s | ratio | p99 append ms | p99 raw ms',
   );
-  for (const streams of [1, 16]) {
-    for (const batch of [1, 10]) {
+  const scenarios = [1, 16].flatMap((streams) =>
+    [
+      { batch: 1, projected: false },
+      { batch: 10, projected: false },
+      { batch: 1, projected: true },
+    ].map((s) => ({ ...s, streams })),
+  );
+  {
+    for (const { streams, batch, projected } of scenarios) {
       const flex: Sample[] = [];
       const raw: Sample[] = [];
       for (let r = 0; r < repetitions; r++) {
@@ -70,11 +79,12 @@ try {
         const tag = `${run}`;
         flex.push(
           await measure(streams, batch, async (w, seq) => {
-            const events: NewEvent[] = Array.from({ length: batch }, (_, i) => ({
-              id: deterministicEventId(tag, w, seq, i),
-              type: 'Noted',
-              data: payload,
-            }));
+            const events: NewEvent[] = Array.from({ length: batch }, (_, i) => {
+              const id = deterministicEventId(tag, w, seq, i);
+              if (!projected) return { id, type: 'Noted', data: payload };
+              const pipeline = { namespace: 'bench', name: `p-${w}` };
+              return { id, type: 'RunStarted', data: { runId: id, pipeline, trigger: 'Manual' } };
+            });
             await store.append(`bench-${tag}-${w}`, 'any', events, FENCE);
           }),
         );
@@ -92,7 +102,8 @@ try {
       const rw = median(raw.map((s) => s.events));
       const p99 = median(flex.map((s) => percentile(s.latencies, 99)));
       const p99raw = median(raw.map((s) => percentile(s.latencies, 99)));
-      const name = `${streams === 1 ? '1 stream' : '16 streams'}, ${batch === 1 ? 'single events' : 'batches of 10'}`;
+      const what = projected ? 'projected events' : batch === 1 ? 'single events' : 'batches of 10';
+      const name = `${streams === 1 ? '1 stream' : '16 streams'}, ${what}`;
       console.log(
         `${name.padEnd(32)} | ${f.toFixed(0).padStart(13)} | ${rw.toFixed(0).padStart(8)} | ${(f / rw).toFixed(2).padStart(5)} | ${p99.toFixed(2).padStart(13)} | ${p99raw.toFixed(2).padStart(10)}`,
       );
