@@ -28,7 +28,7 @@ import { HistoryCache } from './pipeline/history-cache.js';
 import { LABELS, MANAGED_SELECTOR } from './pipeline/labels.js';
 import { pipelineStream } from './pipeline/naming.js';
 import { usesPlugin } from './pipeline/plugin-use.js';
-import { slimPod } from './pipeline/slim-pod.js';
+import { podUpdateMatters, slimPod } from './pipeline/slim-pod.js';
 import { PodIndex } from './pipeline/pod-index.js';
 import { PipelineReconciler } from './pipeline/reconciler.js';
 import { PluginReconciler } from './plugin/reconciler.js';
@@ -290,9 +290,9 @@ export class Manager {
         this.podIndex.upsert(p);
         podChanged(p);
       })
-      .onUpdate((_, p) => {
+      .onUpdate((before, p) => {
         this.podIndex.upsert(p);
-        podChanged(p);
+        if (podUpdateMatters(before, p)) podChanged(p);
       })
       .onDelete((p) => {
         this.podIndex.remove(p);

@@ -33,3 +33,16 @@ export function slimPod(pod: V1Pod): V1Pod {
     },
   };
 }
+
+/**
+ * Whether a Pod update can change what the planner decides: its slim form changed beyond the
+ * resource version. Scheduling, conditions and IPs move the resource version of a Pod several
+ * times per run and change nothing the planner reads; reconciling for each of them was a
+ * visible share of the controller's CPU per run. The same object again (a resync) counts.
+ */
+export function podUpdateMatters(before: V1Pod, after: V1Pod): boolean {
+  if (before === after) return true;
+  const unversioned = (pod: V1Pod): string =>
+    JSON.stringify({ ...pod, metadata: { ...pod.metadata, resourceVersion: undefined } });
+  return unversioned(before) !== unversioned(after);
+}

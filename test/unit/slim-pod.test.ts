@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { V1Pod } from '@kubernetes/client-node';
 import { observePod } from '../../controller/pipeline/observed-pod.js';
-import { slimPod } from '../../controller/pipeline/slim-pod.js';
+import { podUpdateMatters, slimPod } from '../../controller/pipeline/slim-pod.js';
 
 const labels = {
   'app.kubernetes.io/managed-by': 'flexcore',
@@ -103,5 +103,53 @@ describe('slimPod: what the controller caches of its Pods', () => {
       'securityContext',
     ])
       expect(text).to.not.include(gone);
+  });
+
+  describe('podUpdateMatters: which Pod updates wake the pipeline', () => {
+    const next = (pod: V1Pod, change: (p: V1Pod) => void): V1Pod => {
+      const copy = structuredClone(pod);
+      copy.metadata!.resourceVersion = '4712';
+      change(copy);
+      return slimPod(copy);
+    };
+    const running = cases.running!;
+
+    it('ignores an update the planner cannot see: scheduling, conditions, IPs', () => {
+      const scheduled = next(running, (p) => {
+        p.spec!.nodeName = 'kwok-node-0';
+        p.status!.conditions = [{ type: 'PodScheduled', status: 'True' }];
+        p.status!.podIP = '10.0.0.7';
+      });
+      expect(podUpdateMatters(slimPod(running), scheduled)).to.equal(false);
+    });
+
+    it('wakes it for a new phase, container state, reason or deletion, and for a resync', () => {
+      const before = slimPod(running);
+      expect(
+        podUpdateMatters(
+          before,
+          next(running, (p) => (p.status!.phase = 'Succeeded')),
+        ),
+      ).to.equal(true);
+      expect(
+        podUpdateMatters(
+          before,
+          next(running, (p) => (p.status!.containerStatuses = terminated('tap', 0))),
+        ),
+      ).to.equal(true);
+      expect(
+        podUpdateMatters(
+          before,
+          next(running, (p) => (p.status!.reason = 'Evicted')),
+        ),
+      ).to.equal(true);
+      expect(
+        podUpdateMatters(
+          before,
+          next(running, (p) => (p.metadata!.deletionTimestamp = new Date())),
+        ),
+      ).to.equal(true);
+      expect(podUpdateMatters(before, before)).to.equal(true);
+    });
   });
 });
