@@ -13,6 +13,9 @@
 #                                         (hack/tools/gitops): helm, kubeconform, kstatus,
 #                                         argo-health, and helm-unittest laid out as a helm
 #                                         plugin in ../helm-plugins/unittest beside bin/
+#   hack/build-tools.sh --observability [--bin-dir] the same for the metrics, alert and trace
+#                                         checks (hack/tools/observability): prometheus,
+#                                         promtool, and otelcol (OTLP in, JSON lines out)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,18 +27,28 @@ recipe=2
 
 node=false
 gitops=false
+observability=false
 if [[ "${1:-}" == "--node" ]]; then
   node=true
   shift
 elif [[ "${1:-}" == "--gitops" ]]; then
   gitops=true
   shift
+elif [[ "${1:-}" == "--observability" ]]; then
+  observability=true
+  shift
 fi
 cache_root="${FLEXCORE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/flexcore}"
 # Pinned in hack/tools/gitops/go.mod; repeated here for the version stamps.
 helm_version="v3.22.0"
 unittest_version="1.1.2"
-if $gitops; then
+# Pinned in hack/tools/observability/go.mod (module v0.316.0 is Prometheus 3.16.0).
+prometheus_version="3.16.0"
+if $observability; then
+  key="$( { echo "recipe=$recipe $prometheus_version"; cat "$tools/observability/go.sum" "$tools/observability/go.mod"; find "$tools/observability" -name '*.go' -print0 | LC_ALL=C sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)"
+  bin="$cache_root/observability-tools-$key/bin"
+  binaries=(prometheus promtool otelcol)
+elif $gitops; then
   # Our own commands (kstatus, argo-health) live in the module, so their sources are in the key.
   key="$( { echo "recipe=$recipe $helm_version $unittest_version"; cat "$tools/gitops/go.sum" "$tools/gitops/go.mod"; find "$tools/gitops" -name '*.go' -print0 | LC_ALL=C sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)"
   bin="$cache_root/gitops-tools-$key/bin"
@@ -139,6 +152,19 @@ EOF
 }
 
 total=$SECONDS
+if $observability; then
+  echo "Building the observability tools into $bin (first time: about 10 min on 2 cores; log: $log)" >&2
+  ld="-s -w"
+  for v in Version=$prometheus_version Branch=HEAD Revision=v$prometheus_version BuildUser=flexcore BuildDate=2025-01-01T00:00:00Z; do
+    ld+=" -X github.com/prometheus/common/version.$v"
+  done
+  build promtool "$tools/observability" github.com/prometheus/prometheus/cmd/promtool "$ld"
+  build prometheus "$tools/observability" github.com/prometheus/prometheus/cmd/prometheus "$ld"
+  build otelcol "$tools/observability" ./otelcol
+  echo "==> observability tools built in $((SECONDS - total)) s" >&2
+  echo "$bin"
+  exit 0
+fi
 if $gitops; then
   echo "Building the GitOps tools into $bin (first time: about 10 min on 2 cores; log: $log)" >&2
   ld="$(helm_stamp)"
