@@ -29,6 +29,7 @@ import { LABELS, MANAGED_SELECTOR } from './pipeline/labels.js';
 import { pipelineStream } from './pipeline/naming.js';
 import { usesPlugin } from './pipeline/plugin-use.js';
 import { podUpdateMatters, slimPod } from './pipeline/slim-pod.js';
+import { RunMetrics } from './pipeline/run-metrics.js';
 import { PodIndex } from './pipeline/pod-index.js';
 import { PipelineReconciler } from './pipeline/reconciler.js';
 import { PluginReconciler } from './plugin/reconciler.js';
@@ -143,7 +144,7 @@ export class Manager {
     this.storeHealth = new StoreHealth(store, this.logger, clock);
     const common = { kube, clock };
     const catalogs = new CatalogStore(options.pool);
-    const pipelineReconciler = new PipelineReconciler({
+    this.pipelineReconciler = new PipelineReconciler({
       ...common,
       pipelines: this.pipelines,
       plugins: this.plugins,
@@ -156,31 +157,40 @@ export class Manager {
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
+      runMetrics: RunMetrics.of(this.registry),
       statusCoalescing: {
         clock: systemClock,
         wake: (key, afterMs, wanted) => this.wakeLater(key, afterMs, wanted),
       },
     });
-    this.pipelineReconciler = pipelineReconciler;
     const pluginReconciler = new PluginReconciler({ ...common, plugins: this.plugins });
     const controller = (name: string, reconcile: LedReconcile, workers: number): Controller =>
-      new Controller({
-        name,
-        reconcile: this.underTerm(name, reconcile),
-        workers,
-        logger: this.logger.child({ controller: name }),
-        clock,
-        metrics: reconcileMetrics(this.registry),
-        queue: new WorkQueue({
-          name,
-          clock,
-          rateLimiter: defaultControllerRateLimiter(clock),
-          metrics: queueMetrics(this.registry),
-        }),
-      });
-    this.pipelineController = controller('flexpipeline', pipelineReconciler.reconcile, options.workers ?? 8);
+      this.newController(name, reconcile, workers, clock);
+    this.pipelineController = controller(
+      'flexpipeline',
+      this.pipelineReconciler.reconcile,
+      options.workers ?? 8,
+    );
     this.pluginController = controller('flexplugin', pluginReconciler.reconcile, 2);
     this.wire();
+  }
+
+  /** A controller over the keys this replica leads, with its own rate-limited work queue. */
+  private newController(name: string, reconcile: LedReconcile, workers: number, clock: Clock): Controller {
+    return new Controller({
+      name,
+      reconcile: this.underTerm(name, reconcile),
+      workers,
+      logger: this.logger.child({ controller: name }),
+      clock,
+      metrics: reconcileMetrics(this.registry),
+      queue: new WorkQueue({
+        name,
+        clock,
+        rateLimiter: defaultControllerRateLimiter(clock),
+        metrics: queueMetrics(this.registry),
+      }),
+    });
   }
 
   /**

@@ -36,6 +36,8 @@ import { computeStatus } from './status.js';
 import { statusWriteDelay, type WrittenStatus } from './status-coalesce.js';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineProblem } from './validation.js';
+import type { RunMetrics } from './run-metrics.js';
+import { observationsOf } from './run-observations.js';
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -62,6 +64,8 @@ export interface PipelineReconcilerDeps {
   };
   /** How long a container may wait on a bad image or config before its attempt fails (2 min). */
   readonly startGraceMs?: number;
+  /** Where what a recorded batch meant (runs, attempts, retries) is counted. */
+  readonly runMetrics?: RunMetrics;
 }
 
 /** The default of `startGraceMs`. */
@@ -191,7 +195,7 @@ export class PipelineReconciler {
         input.catalogs.set(id, fetched);
       plan = planPipeline(input);
     }
-    const after = await this.record(stream, history, plan, term);
+    const after = await this.record(p.metadata.namespace, stream, history, plan, term);
     const stuck = await this.actOrStall(p, plugins, after, plan.actions, term);
     if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
     await this.writeStatus(
@@ -266,7 +270,13 @@ export class PipelineReconciler {
   }
 
   /** Appends the plan's events (catalog bodies they name first); returns the history they lead to. */
-  private async record(stream: string, history: History, plan: Plan, term: Term): Promise<History> {
+  private async record(
+    namespace: string,
+    stream: string,
+    history: History,
+    plan: Plan,
+    term: Term,
+  ): Promise<History> {
     if (plan.events.length === 0) return history;
     await this.deps.catalogs.put(plan.blobs);
     const expected = history.version < 0 ? 'no_stream' : history.version;
@@ -277,7 +287,14 @@ export class PipelineReconciler {
       return this.deps.histories.load(stream);
     }
     this.deps.failpoints?.hit('after-append');
-    return this.deps.histories.remember(stream, plan.history, result.positions[result.positions.length - 1]!);
+    const after = this.deps.histories.remember(
+      stream,
+      plan.history,
+      result.positions[result.positions.length - 1]!,
+    );
+    // Counted once, by the writer: a duplicate batch (already recorded) was counted then.
+    this.deps.runMetrics?.report(namespace, observationsOf(plan.events, after));
+    return after;
   }
 
   /**

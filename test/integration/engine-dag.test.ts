@@ -100,6 +100,20 @@ describe('engine: a DAG run', function () {
       ]) {
         expect(metrics, name).to.include(`${name}{`);
       }
+      // The DAG run above: one manual run, four attempts of plugin "work", no retries.
+      const ns = engine.namespace;
+      expect(metrics).to.include(`flexcore_runs_started_total{namespace="${ns}",trigger="Generation"} 1`);
+      expect(metrics).to.include(`flexcore_runs_finished_total{namespace="${ns}",result="Succeeded"} 1`);
+      expect(metrics).to.include(
+        `flexcore_step_attempts_finished_total{namespace="${ns}",plugin="work",result="Succeeded",reason="None"} 4`,
+      );
+      expect(metrics).to.include(
+        `flexcore_step_attempt_duration_seconds_count{namespace="${ns}",plugin="work",result="Succeeded"} 4`,
+      );
+      expect(metrics).to.include(
+        `flexcore_run_duration_seconds_count{namespace="${ns}",result="Succeeded"} 1`,
+      );
+      expect(metrics).to.not.include('flexcore_step_retries_total{');
     } finally {
       await server.close();
     }

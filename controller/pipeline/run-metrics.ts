@@ -1,0 +1,109 @@
+/**
+ * Prometheus metrics of runs and step attempts, reported by the replica that records them
+ * (the leader of the pipeline's scope), so summing over replicas counts each run once.
+ * Labels are bounded: namespace, trigger, result, plugin and a reason of at most 40 letters
+ * and digits (docs/metrics.md states the cardinality).
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { RunObservation } from './run-observations.js';
+
+/** Seconds to a day: steps run from seconds (a dbt test) to hours (a full Singer sync). */
+export const DURATION_BUCKETS = [
+  1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400,
+];
+
+const perRegistry = new WeakMap<Registry, RunMetrics>();
+
+export class RunMetrics {
+  /** The run metrics of `registry`, created on first use (several managers may share one). */
+  static of(registry: Registry): RunMetrics {
+    let metrics = perRegistry.get(registry);
+    if (!metrics) {
+      metrics = new RunMetrics(registry);
+      perRegistry.set(registry, metrics);
+    }
+    return metrics;
+  }
+
+  private readonly started: Counter<'namespace' | 'trigger'>;
+  private readonly finished: Counter<'namespace' | 'result'>;
+  private readonly runDuration: Histogram<'namespace' | 'result'>;
+  private readonly attempts: Counter<'namespace' | 'plugin' | 'result' | 'reason'>;
+  private readonly attemptDuration: Histogram<'namespace' | 'plugin' | 'result'>;
+  private readonly retries: Counter<'namespace' | 'plugin'>;
+  private readonly ticksSkipped: Counter<'namespace' | 'reason'>;
+
+  private constructor(registry: Registry) {
+    const registers = [registry];
+    this.started = new Counter({
+      name: 'flexcore_runs_started_total',
+      help: 'Runs started, by namespace and trigger (Generation, Manual, Schedule).',
+      labelNames: ['namespace', 'trigger'],
+      registers,
+    });
+    this.finished = new Counter({
+      name: 'flexcore_runs_finished_total',
+      help: 'Runs finished, by namespace and result (Succeeded, Failed, Cancelled).',
+      labelNames: ['namespace', 'result'],
+      registers,
+    });
+    this.runDuration = new Histogram({
+      name: 'flexcore_run_duration_seconds',
+      help: 'Run duration from start to finish, by namespace and result.',
+      labelNames: ['namespace', 'result'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'flexcore_step_attempts_finished_total',
+      help: 'Step attempts finished, by namespace, plugin, result and reason (OOMKilled, ExitCode, Timeout, NeverStarted, ...).',
+      labelNames: ['namespace', 'plugin', 'result', 'reason'],
+      registers,
+    });
+    this.attemptDuration = new Histogram({
+      name: 'flexcore_step_attempt_duration_seconds',
+      help: 'Step attempt duration from its container starting (or its Pod being scheduled) to its end.',
+      labelNames: ['namespace', 'plugin', 'result'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'flexcore_step_retries_total',
+      help: 'Step attempts after the first, by namespace and plugin.',
+      labelNames: ['namespace', 'plugin'],
+      registers,
+    });
+    this.ticksSkipped = new Counter({
+      name: 'flexcore_schedule_ticks_skipped_total',
+      help: 'Schedule ticks not run (concurrency policy Forbid, a tick missed past its deadline), by reason.',
+      labelNames: ['namespace', 'reason'],
+      registers,
+    });
+  }
+
+  /** Counts what one pipeline's recorded batch meant. */
+  report(namespace: string, observations: readonly RunObservation[]): void {
+    for (const o of observations) {
+      switch (o.kind) {
+        case 'runStarted':
+          this.started.inc({ namespace, trigger: o.trigger });
+          break;
+        case 'runFinished':
+          this.finished.inc({ namespace, result: o.result });
+          this.runDuration.observe({ namespace, result: o.result }, o.seconds);
+          break;
+        case 'attemptFinished':
+          this.attempts.inc({ namespace, plugin: o.plugin, result: o.result, reason: o.reason });
+          if (o.seconds !== undefined)
+            this.attemptDuration.observe({ namespace, plugin: o.plugin, result: o.result }, o.seconds);
+          break;
+        case 'retry':
+          this.retries.inc({ namespace, plugin: o.plugin });
+          break;
+        case 'tickSkipped':
+          this.ticksSkipped.inc({ namespace, reason: o.reason });
+          break;
+      }
+    }
+  }
+}
