@@ -16,6 +16,23 @@ export class ReadModels {
     return Number(rows[0]!.token);
   }
 
+  /** When a pipeline last ran and last succeeded, over every recorded run (ms since the epoch). */
+  async pipelineFreshness(
+    namespace: string,
+    name: string,
+  ): Promise<{ lastRunAt?: number; lastSuccessAt?: number }> {
+    const q = prepared('pipeline-freshness', [namespace, name]);
+    const { rows } = await this.db.query<{ last_run_at: Date | null; last_success_at: Date | null }>(
+      q.text,
+      q.values,
+    );
+    const row = rows[0];
+    return {
+      ...(row?.last_run_at && { lastRunAt: row.last_run_at.getTime() }),
+      ...(row?.last_success_at && { lastSuccessAt: row.last_success_at.getTime() }),
+    };
+  }
+
   /** The Singer state a tap should resume from (see resumeFrom). */
   async singerState(stateId: string): Promise<Record<string, unknown> | undefined> {
     const q = prepared('singer-state', [stateId]);
