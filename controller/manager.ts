@@ -26,10 +26,11 @@ import { keyOf, type PipelineObject, type PluginObject } from './objects.js';
 import { PipelineActions } from './pipeline/actions.js';
 import { HistoryCache } from './pipeline/history-cache.js';
 import { LABELS, MANAGED_SELECTOR } from './pipeline/labels.js';
-import { pipelineStream } from './pipeline/naming.js';
 import { usesPlugin } from './pipeline/plugin-use.js';
 import { podUpdateMatters, slimPod } from './pipeline/slim-pod.js';
 import { RunMetrics } from './pipeline/run-metrics.js';
+import { FreshnessMetrics } from './pipeline/freshness-metrics.js';
+import { FreshnessReporter } from './pipeline/freshness-reporter.js';
 import { PodIndex } from './pipeline/pod-index.js';
 import { PipelineReconciler } from './pipeline/reconciler.js';
 import { PluginReconciler } from './plugin/reconciler.js';
@@ -144,6 +145,7 @@ export class Manager {
     this.storeHealth = new StoreHealth(store, this.logger, clock);
     const common = { kube, clock };
     const catalogs = new CatalogStore(options.pool);
+    const readModels = new ReadModels(options.pool);
     this.pipelineReconciler = new PipelineReconciler({
       ...common,
       pipelines: this.pipelines,
@@ -151,13 +153,16 @@ export class Manager {
       podsOf: (uid) => this.podIndex.podsOf(uid),
       store,
       histories: this.histories,
-      actions: new PipelineActions(kube, new ReadModels(options.pool), catalogs, this.logger),
+      actions: new PipelineActions(kube, readModels, catalogs, this.logger),
       catalogs,
       events: new EventRecorder(kube, this.logger, () => clock.now()),
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
       runMetrics: RunMetrics.of(this.registry),
+      freshness: new FreshnessReporter(FreshnessMetrics.of(this.registry), (ns, name) =>
+        readModels.pipelineFreshness(ns, name),
+      ),
       statusCoalescing: {
         clock: systemClock,
         wake: (key, afterMs, wanted) => this.wakeLater(key, afterMs, wanted),
@@ -279,7 +284,7 @@ export class Manager {
       .onUpdate((a, b) => {
         if (worthReconciling(a, b)) enqueue(b);
       })
-      .onDelete((o) => this.histories.forget(pipelineStream(o.metadata.uid)));
+      .onDelete((o) => this.pipelineReconciler.forget(o.metadata.uid));
     const pluginChanged = (o: PluginObject): void => {
       if (this.leads(keyOf(o.metadata))) this.pluginController.enqueue(keyOf(o.metadata));
       for (const p of this.pipelines.list()) if (usesPlugin(p, o)) enqueue(p);

@@ -37,6 +37,7 @@ import { statusWriteDelay, type WrittenStatus } from './status-coalesce.js';
 import type { FlexPipelineStatus } from '../../api/v1alpha1/index.js';
 import { pipelineProblem } from './validation.js';
 import type { RunMetrics } from './run-metrics.js';
+import type { FreshnessReporter } from './freshness-reporter.js';
 import { observationsOf } from './run-observations.js';
 
 export interface PipelineReconcilerDeps {
@@ -66,6 +67,8 @@ export interface PipelineReconcilerDeps {
   readonly startGraceMs?: number;
   /** Where what a recorded batch meant (runs, attempts, retries) is counted. */
   readonly runMetrics?: RunMetrics;
+  /** The per-pipeline freshness gauges (last run, last success, next schedule). */
+  readonly freshness?: FreshnessReporter;
 }
 
 /** The default of `startGraceMs`. */
@@ -142,6 +145,7 @@ export class PipelineReconciler {
     this.written.delete(uid);
     this.verdicts.delete(uid);
     this.wakes.delete(uid);
+    this.deps.freshness?.forget(uid);
   }
 
   /** pipelineProblem, again only when the spec or a plugin of the namespace changed (it runs the schema). */
@@ -211,6 +215,7 @@ export class PipelineReconciler {
         waiting: plan.waiting,
       }),
     );
+    await this.deps.freshness?.report(p, after, now);
     // Shown in status (Ready=False, Stalled) above; not retried until something changes.
     if (stuck) throw new TerminalError(stuck.message, stuck.reason);
     const expiry = adHocExpiry(p, after, now);

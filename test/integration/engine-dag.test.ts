@@ -114,6 +114,20 @@ describe('engine: a DAG run', function () {
         `flexcore_run_duration_seconds_count{namespace="${ns}",result="Succeeded"} 1`,
       );
       expect(metrics).to.not.include('flexcore_step_retries_total{');
+      const lastSuccess = new RegExp(
+        `^flexcore_pipeline_last_success_timestamp_seconds\\{namespace="${ns}",pipeline="dag"\\} (\\S+)$`,
+        'm',
+      ).exec(metrics);
+      expect(Number(lastSuccess?.[1]) * 1000, 'last success, in Unix seconds').to.be.closeTo(
+        Date.now(),
+        60_000,
+      );
+      expect(metrics).to.include(
+        `flexcore_pipeline_last_run_timestamp_seconds{namespace="${ns}",pipeline="dag"}`,
+      );
+      expect(metrics, 'no schedule, no next tick').to.not.include(
+        'flexcore_pipeline_next_schedule_timestamp_seconds{',
+      );
     } finally {
       await server.close();
     }

@@ -16,6 +16,7 @@ import {
   type HaWorld,
 } from './support/ha.js';
 import { acquisitions, tail } from './support/replicas.js';
+import { eventually } from './support/engine.js';
 
 const SCOPE = 'flexcore-engine-0-of-1';
 const PIPELINES = 12;
@@ -85,3 +86,35 @@ for (const withRedis of [false, true]) {
     });
   });
 }
+
+describe('high availability: freshness gauges across a failover', function () {
+  this.timeout(300_000);
+  let world: HaWorld;
+  beforeEach(async () => {
+    world = await haWorld('ha-fresh');
+  });
+  afterEach(async () => world?.close());
+
+  it('only the leader reports a pipeline, and the new leader reports the same last success', async () => {
+    const a = world.start('replica-a');
+    await waitForLeader([a], SCOPE);
+    const b = world.start('replica-b');
+    await b.port();
+    const [name] = await world.pipelines(1, '1s');
+    await allSucceeded(world.plane, world.ns);
+    const labels = { namespace: world.ns, pipeline: name! };
+    const gauge = 'flexcore_pipeline_last_success_timestamp_seconds';
+    const before = await eventually(
+      async () => (await a.metric(gauge, labels)) || false,
+      10_000,
+      'a reports',
+    );
+    expect(before * 1000, 'a recent success').to.be.closeTo(Date.now(), 60_000);
+    expect(await b.metric(gauge, labels), 'a standby reports nothing').to.equal(0);
+
+    a.signal('SIGTERM');
+    await waitForLeader([b], SCOPE, 10_000);
+    const after = await eventually(async () => (await b.metric(gauge, labels)) || false, 10_000, 'b reports');
+    expect(after, 'the same value, not a reset').to.equal(before);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Keeps the freshness gauges of the pipelines this replica leads: set after each reconcile
+ * from the history, with the stored fallback read once per pipeline while it is led here;
+ * dropped when the pipeline goes or its scope moves to another replica.
+ */
+import type { PipelineObject } from '../objects.js';
+import { freshnessOf, type Freshness } from './freshness.js';
+import type { FreshnessMetrics } from './freshness-metrics.js';
+import type { History } from './history.js';
+import { nextScheduleTime } from './triggers.js';
+
+export type StoredFreshness = Omit<Freshness, 'nextScheduleAt'>;
+
+interface Held {
+  readonly namespace: string;
+  readonly name: string;
+  readonly stored: Promise<StoredFreshness>;
+}
+
+export class FreshnessReporter {
+  private readonly held = new Map<string, Held>();
+
+  constructor(
+    private readonly metrics: FreshnessMetrics,
+    private readonly stored: (namespace: string, name: string) => Promise<StoredFreshness>,
+  ) {}
+
+  async report(p: PipelineObject, history: History, now: number): Promise<void> {
+    const { uid, namespace, name } = p.metadata;
+    let held = this.held.get(uid);
+    if (!held) {
+      held = { namespace, name, stored: this.stored(namespace, name) };
+      this.held.set(uid, held);
+    }
+    let stored: StoredFreshness;
+    try {
+      stored = await held.stored;
+    } catch (err) {
+      this.held.delete(uid); // read again on the next reconcile
+      throw err;
+    }
+    if (this.held.get(uid) !== held) return; // forgotten meanwhile: another replica leads it
+    this.metrics.set(namespace, name, freshnessOf(history, stored, nextScheduleTime(p, now)));
+  }
+
+  forget(uid: string): void {
+    const held = this.held.get(uid);
+    if (!held) return;
+    this.held.delete(uid);
+    this.metrics.forget(held.namespace, held.name);
+  }
+}
