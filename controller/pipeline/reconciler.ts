@@ -215,7 +215,10 @@ export class PipelineReconciler {
         waiting: plan.waiting,
       }),
     );
-    await this.deps.freshness?.report(p, after, now);
+    if (this.deps.freshness) {
+      term.assertMayWrite(); // only the leader reports: a scope lost meanwhile stops here
+      await this.deps.freshness.report(p, after, now);
+    }
     // Shown in status (Ready=False, Stalled) above; not retried until something changes.
     if (stuck) throw new TerminalError(stuck.message, stuck.reason);
     const expiry = adHocExpiry(p, after, now);
