@@ -7,23 +7,35 @@ import { fake, pipeline, plugin } from './support/manifests.js';
 type Pipeline = { metadata: { uid: string }; status?: FlexPipelineStatus };
 
 const MINUTE = 60_000;
-/** The next whole minute after `ms`, plus `plus` ms. */
-const nextMinute = (ms: number, plus = 1000): number => Math.ceil((ms + 1) / MINUTE) * MINUTE + plus;
+const HOUR = 60 * MINUTE;
+
+/**
+ * An hourly schedule whose tick is half an hour from the real time: the clock the test moves
+ * runs on with real time, so a per-minute schedule could tick for real in the middle of a test
+ * (seen on a loaded machine) and start a run the test did not ask for.
+ */
+function hourlyAwayFromNow(): { schedule: string; nextTick: (ms: number, plus?: number) => number } {
+  const minute = (new Date().getUTCMinutes() + 30) % 60;
+  const nextTick = (ms: number, plus = 1000): number => {
+    const hour = Math.floor(ms / HOUR) * HOUR + minute * MINUTE;
+    return (hour > ms ? hour : hour + HOUR) + plus;
+  };
+  return { schedule: `${minute} * * * *`, nextTick };
+}
 
 describe('engine: schedules (with a clock the test moves)', function () {
   this.timeout(120_000);
   let engine: Engine;
   let clock = new JumpClock();
+  let hourly = hourlyAwayFromNow();
   before(async () => {
     engine = await startEngine({ prefix: 'cron', clock });
     await engine.apply(plugin('work'));
   });
   // A fresh clock per test: a pipeline created "now" must not look created before earlier jumps.
   beforeEach(async () => {
-    // Keep clear of a real minute boundary: a real tick during a test would start an extra run.
-    const intoMinute = Date.now() % MINUTE;
-    if (intoMinute > 35_000) await new Promise((r) => setTimeout(r, MINUTE - intoMinute + 2000));
     clock = new JumpClock();
+    hourly = hourlyAwayFromNow();
     await engine.restart({ clock });
   });
   after(async () => engine?.stop());
@@ -33,22 +45,23 @@ describe('engine: schedules (with a clock the test moves)', function () {
   const poke = (name: string): void =>
     engine.manager.pipelineController.enqueue(`${engine.namespace}/${name}`);
   const jumpToNextTick = (name: string): number => {
-    const at = nextMinute(clock.now());
+    const at = hourly.nextTick(clock.now());
     clock.jumpTo(at);
     poke(name);
     return at - 1000;
   };
-  /** Applies a per-minute pipeline with one step (`duration` long) and waits for its next tick. */
-  const applyMinutely = async (
+  /** Applies an hourly pipeline with one step (`duration` long) and waits for its next tick. */
+  const applyHourly = async (
     name: string,
     fields: Record<string, unknown>,
     duration?: string,
   ): Promise<void> => {
     await engine.apply(
       pipeline(name, {
-        schedule: '* * * * *',
+        schedule: hourly.schedule,
         ...fields,
-        steps: [{ name: 's', plugin: 'work', podMetadata: fake(0, duration) }],
+        // A day-long timeout: the test's hour-long jumps must not time the step out.
+        steps: [{ name: 's', plugin: 'work', podMetadata: fake(0, duration), timeoutSeconds: 86_400 }],
       }),
     );
     await eventually(async () => (await status(name)).nextScheduleTime);
@@ -60,29 +73,29 @@ describe('engine: schedules (with a clock the test moves)', function () {
 
   it('fires on its cron schedule, and not before', async () => {
     await engine.apply(
-      pipeline('every-minute', {
-        schedule: '* * * * *',
+      pipeline('hourly', {
+        schedule: hourly.schedule,
         steps: [{ name: 's', plugin: 'work', podMetadata: fake() }],
       }),
     );
     const idle = await eventually(async () => {
-      const s = await status('every-minute');
+      const s = await status('hourly');
       return s.nextScheduleTime !== undefined && s;
     });
     expect(idle.phase).to.equal('Idle');
     expect(idle.lastRun).to.equal(undefined);
-    const tick = jumpToNextTick('every-minute');
+    const tick = jumpToNextTick('hourly');
     const s = await eventually(async () => {
-      const s = await status('every-minute');
+      const s = await status('hourly');
       return s.lastRun?.phase === 'Succeeded' && s;
     });
     expect(s.lastRun!.trigger).to.equal('Schedule');
     expect(Date.parse(s.lastScheduleTime!)).to.be.within(tick, tick + 5000);
-    expect(Date.parse(s.nextScheduleTime!)).to.equal(tick + MINUTE);
+    expect(Date.parse(s.nextScheduleTime!)).to.equal(tick + HOUR);
   });
 
   it('Forbid skips a tick while the previous run still runs', async () => {
-    await applyMinutely('forbid', { concurrencyPolicy: 'Forbid' }, '1h');
+    await applyHourly('forbid', { concurrencyPolicy: 'Forbid' }, '1h');
     jumpToNextTick('forbid');
     const first = await eventually(
       async () =>
@@ -103,7 +116,7 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('Replace cancels the running run and starts the new one', async () => {
-    await applyMinutely('replace', { concurrencyPolicy: 'Replace' }, '1h');
+    await applyHourly('replace', { concurrencyPolicy: 'Replace' }, '1h');
     jumpToNextTick('replace');
     const first = await eventually(async () => (await status('replace')).currentRun);
     jumpToNextTick('replace');
@@ -116,10 +129,11 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('after downtime, runs the latest missed tick once, inside startingDeadlineSeconds', async () => {
-    await applyMinutely('catch-up', { startingDeadlineSeconds: 300 });
+    await applyHourly('catch-up', { startingDeadlineSeconds: 300 });
     await engine.manager.stop();
-    clock.jump(10 * MINUTE); // ten ticks missed while the controller is down
-    const latest = Math.floor(clock.now() / MINUTE) * MINUTE;
+    // Ten ticks missed while the controller is down, the latest 10 s ago.
+    const latest = hourly.nextTick(clock.now(), 0) + 9 * HOUR;
+    clock.jumpTo(latest + 10_000);
     await engine.restart({ clock });
     const s = await eventually(async () => {
       const s = await status('catch-up');
@@ -133,9 +147,9 @@ describe('engine: schedules (with a clock the test moves)', function () {
   });
 
   it('after downtime, skips a missed tick older than startingDeadlineSeconds', async () => {
-    await applyMinutely('too-late', { startingDeadlineSeconds: 10 });
+    await applyHourly('too-late', { startingDeadlineSeconds: 10 });
     await engine.manager.stop();
-    clock.jumpTo(nextMinute(clock.now(), 30_000)); // 30 s after the missed tick: too late
+    clock.jumpTo(hourly.nextTick(clock.now(), 30_000)); // 30 s after the missed tick: too late
     await engine.restart({ clock });
     const events = await eventually(async () => {
       const evs = await eventsOf('too-late');
