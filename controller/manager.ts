@@ -142,7 +142,7 @@ export class Manager {
       clock,
     });
     this.histories = new HistoryCache(store);
-    this.storeHealth = new StoreHealth(store, this.logger, clock);
+    this.storeHealth = new StoreHealth(store, this.logger, clock, this.registry);
     const common = { kube, clock };
     const catalogs = new CatalogStore(options.pool);
     const readModels = new ReadModels(options.pool);

@@ -1,7 +1,23 @@
-/** Whether the event store answers, checked every few seconds; readiness reports it. */
+/** Whether the event store answers, checked every few seconds; readiness and /metrics report it. */
+import { Gauge, type Registry } from 'prom-client';
 import type { Clock, CancelTimer } from './clock.js';
 import type { Logger } from './log.js';
+import { perRegistry } from './per-registry.js';
 import type { EventStore } from './store/event-store.js';
+
+/** The registry's `flexcore_event_store_up`, read at scrape time from the latest manager's check. */
+const storeUp = perRegistry((registry) => {
+  const source: { health?: StoreHealth } = {};
+  new Gauge({
+    name: 'flexcore_event_store_up',
+    help: 'Whether the event store answered the last check, every 2 s (1) or not (0).',
+    registers: [registry],
+    collect() {
+      this.set(source.health?.available ? 1 : 0);
+    },
+  });
+  return source;
+});
 
 export class StoreHealth {
   available = false;
@@ -12,8 +28,11 @@ export class StoreHealth {
     private readonly store: EventStore,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    registry?: Registry,
     private readonly intervalMs = 2000,
-  ) {}
+  ) {
+    if (registry) storeUp(registry).health = this;
+  }
 
   start(): void {
     void this.check();

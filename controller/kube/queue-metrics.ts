@@ -3,22 +3,14 @@
  * label. One set per registry, shared by every queue registered on it.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from '../per-registry.js';
 import type { WorkQueueMetrics } from './work-queue.js';
 
 // client-go's ExponentialBuckets(10e-9, 10, 12): 10 ns … 1000 s.
 const durationBuckets = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10 ** i).toPrecision(1)));
 
-const perRegistry = new WeakMap<Registry, WorkQueueMetrics>();
-
 /** The work-queue metrics of `registry`, created on first use; later calls return the same set. */
-export function queueMetrics(registry: Registry): WorkQueueMetrics {
-  let metrics = perRegistry.get(registry);
-  if (!metrics) {
-    metrics = createQueueMetrics(registry);
-    perRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+export const queueMetrics = perRegistry(createQueueMetrics);
 
 type InFlight = Map<string, () => readonly number[]>;
 

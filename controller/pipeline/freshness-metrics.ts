@@ -4,22 +4,14 @@
  * pipeline goes or another replica takes it over.
  */
 import { Gauge, type Registry } from 'prom-client';
+import { perRegistry } from '../per-registry.js';
 import type { Freshness } from './freshness.js';
 
 type Labels = 'namespace' | 'pipeline';
 
-const perRegistry = new WeakMap<Registry, FreshnessMetrics>();
-
 export class FreshnessMetrics {
   /** The freshness gauges of `registry`, created on first use. */
-  static of(registry: Registry): FreshnessMetrics {
-    let metrics = perRegistry.get(registry);
-    if (!metrics) {
-      metrics = new FreshnessMetrics(registry);
-      perRegistry.set(registry, metrics);
-    }
-    return metrics;
-  }
+  static readonly of = perRegistry((registry) => new FreshnessMetrics(registry));
 
   private readonly gauges: Record<keyof Freshness, Gauge<Labels>>;
 
@@ -38,6 +30,10 @@ export class FreshnessMetrics {
       nextScheduleAt: gauge(
         'flexcore_pipeline_next_schedule_timestamp_seconds',
         'When the pipeline runs next by its schedule (Unix seconds); absent without a schedule or while suspended.',
+      ),
+      runDeadlineAt: gauge(
+        'flexcore_pipeline_run_deadline_timestamp_seconds',
+        'When the controller must have ended the active run or its running step attempt at the latest (Unix seconds); absent while no run is active.',
       ),
     };
   }

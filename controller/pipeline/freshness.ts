@@ -4,13 +4,15 @@
  * the read models (`stored`), read once when this replica starts leading the pipeline: after a
  * failover the gauges show the same values, never zero.
  */
-import type { History } from './history.js';
+import { FINISHED_ATTEMPT, isActive, type History, type RunState } from './history.js';
 
 export interface Freshness {
   /** Milliseconds since the epoch; undefined when it never happened (or no schedule). */
   readonly lastRunAt?: number;
   readonly lastSuccessAt?: number;
   readonly nextScheduleAt?: number;
+  /** When the controller must have ended the active run, or one of its attempts, at the latest. */
+  readonly runDeadlineAt?: number;
 }
 
 const latest = (...values: (number | undefined)[]): number | undefined => {
@@ -18,11 +20,35 @@ const latest = (...values: (number | undefined)[]): number | undefined => {
   return known.length === 0 ? undefined : Math.max(...known);
 };
 
-/** Freshness from the held history, the stored fallback and the next schedule tick. */
+/** The timeout of a step of a run, in ms (the step's, its plugin's default, or FlexCore's). */
+export type StepTimeoutMs = (run: RunState, step: string) => number;
+
+/**
+ * The earliest deadline of the active runs: a run's activeDeadlineSeconds, and each unfinished
+ * attempt's timeout from its start (from being scheduled when it has not started), as the
+ * planner enforces them. Past it, a run still active means the controller is not acting.
+ */
+export function runDeadlineOf(history: History, timeoutMs: StepTimeoutMs): number | undefined {
+  const deadlines: number[] = [];
+  for (const run of history.runs.filter(isActive)) {
+    const seconds = run.spec.activeDeadlineSeconds;
+    if (seconds !== undefined) deadlines.push(run.startedAt + seconds * 1000);
+    for (const [step, state] of Object.entries(run.steps)) {
+      for (const a of state.attempts.filter((a) => !FINISHED_ATTEMPT.has(a.phase))) {
+        deadlines.push((a.startedAt ?? a.scheduledAt) + timeoutMs(run, step));
+      }
+    }
+  }
+  const known = deadlines.filter(Number.isFinite);
+  return known.length === 0 ? undefined : Math.min(...known);
+}
+
+/** Freshness from the held history, the stored fallback, the next schedule tick and the timeouts. */
 export function freshnessOf(
   history: History,
-  stored: Omit<Freshness, 'nextScheduleAt'> | undefined,
+  stored: Omit<Freshness, 'nextScheduleAt' | 'runDeadlineAt'> | undefined,
   nextScheduleAt: number | undefined,
+  timeoutMs: StepTimeoutMs,
 ): Freshness {
   const runs = history.runs;
   return {
@@ -32,5 +58,6 @@ export function freshnessOf(
       ...runs.filter((r) => r.phase === 'Succeeded').map((r) => r.finishedAt),
     ),
     nextScheduleAt,
+    runDeadlineAt: runDeadlineOf(history, timeoutMs),
   };
 }

@@ -217,7 +217,7 @@ export class PipelineReconciler {
     );
     if (this.deps.freshness) {
       term.assertMayWrite(); // only the leader reports: a scope lost meanwhile stops here
-      await this.deps.freshness.report(p, after, now);
+      await this.deps.freshness.report(p, after, plugins, now);
     }
     // Shown in status (Ready=False, Stalled) above; not retried until something changes.
     if (stuck) throw new TerminalError(stuck.message, stuck.reason);

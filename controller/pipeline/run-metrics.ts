@@ -5,6 +5,7 @@
  * and digits (docs/metrics.md states the cardinality).
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from '../per-registry.js';
 import type { RunObservation } from './run-observations.js';
 
 /** Seconds to a day: steps run from seconds (a dbt test) to hours (a full Singer sync). */
@@ -12,18 +13,9 @@ export const DURATION_BUCKETS = [
   1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400,
 ];
 
-const perRegistry = new WeakMap<Registry, RunMetrics>();
-
 export class RunMetrics {
   /** The run metrics of `registry`, created on first use (several managers may share one). */
-  static of(registry: Registry): RunMetrics {
-    let metrics = perRegistry.get(registry);
-    if (!metrics) {
-      metrics = new RunMetrics(registry);
-      perRegistry.set(registry, metrics);
-    }
-    return metrics;
-  }
+  static readonly of = perRegistry((registry) => new RunMetrics(registry));
 
   private readonly started: Counter<'namespace' | 'trigger'>;
   private readonly finished: Counter<'namespace' | 'result'>;

@@ -3,6 +3,7 @@
  * the dashboards and alerts written for controller-runtime operators work unchanged.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from '../per-registry.js';
 
 /** The `result` label of controller_runtime_reconcile_total. */
 export type ReconcileResultLabel = 'success' | 'error' | 'requeue' | 'requeue_after';
@@ -25,17 +26,8 @@ export interface ReconcileMetrics {
   readonly maxConcurrentReconciles: Gauge<'controller'>;
 }
 
-const perRegistry = new WeakMap<Registry, ReconcileMetrics>();
-
 /** The reconcile metrics of `registry`, created on first use; later calls return the same set. */
-export function reconcileMetrics(registry: Registry): ReconcileMetrics {
-  let metrics = perRegistry.get(registry);
-  if (!metrics) {
-    metrics = createReconcileMetrics(registry);
-    perRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+export const reconcileMetrics = perRegistry(createReconcileMetrics);
 
 /** Creates the series of one controller at zero, as controller-runtime does when a controller starts. */
 export function initReconcileSeries(metrics: ReconcileMetrics, controller: string, workers: number): void {

@@ -29,6 +29,16 @@ describe('engine: PostgreSQL stopped for 30 s mid-run', function () {
 
   const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${server.port}/readyz`)).status;
   const pods = async (): Promise<string> => engine.kubectl(['get', 'pods', '-o', 'name']);
+  const metrics = async (): Promise<string> =>
+    (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  const deadlineOf = (text: string): number | undefined => {
+    const ns = engine.namespace;
+    const line = new RegExp(
+      `^flexcore_pipeline_run_deadline_timestamp_seconds\\{namespace="${ns}",pipeline="steady"\\} (\\S+)$`,
+      'm',
+    ).exec(text);
+    return line ? Number(line[1]) * 1000 : undefined;
+  };
 
   it('pauses the run, drops readiness, and finishes with a complete stream once it is back', async () => {
     expect(await readyz()).to.equal(200);
@@ -42,12 +52,17 @@ describe('engine: PostgreSQL stopped for 30 s mid-run', function () {
       }),
     );
     await eventually(async () => (await pods()).includes('steady-g1-a-1'), 30_000, 'the first Pod');
+    const before = await metrics();
+    expect(before).to.match(/^flexcore_event_store_up 1$/m);
+    // Step a runs with the default one-hour timeout: the controller must end it within the hour.
+    expect(deadlineOf(before), 'the run deadline while a runs').to.be.closeTo(Date.now() + 3600_000, 60_000);
     const pg = await sharedPostgres();
     await pg.pause();
     const t0 = Date.now();
     try {
       await eventually(async () => (await readyz()) === 503, 15_000, 'readiness to drop');
       expect(engine.manager.readiness().checks.eventStore).to.equal(false);
+      expect(await metrics()).to.match(/^flexcore_event_store_up 0$/m);
       // Step a's Pod ends meanwhile; without the store the next transition waits.
       await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - t0))));
       expect(await pods()).to.not.include('steady-g1-b-1');
@@ -67,6 +82,9 @@ describe('engine: PostgreSQL stopped for 30 s mid-run', function () {
       'the run to finish',
     );
     expect(await readyz()).to.equal(200);
+    expect(await metrics()).to.match(/^flexcore_event_store_up 1$/m);
+    // Set right after the status write that showed Succeeded.
+    await eventually(async () => deadlineOf(await metrics()) === undefined, 10_000, 'the deadline to go');
     const events = await engine.manager.store.readStream(pipelineStream(p.metadata.uid));
     const kinds = events.map((e) => `${e.type}:${typeof e.data.step === 'string' ? e.data.step : ''}`);
     expect(kinds.filter((k) => k.startsWith('StepAttemptScheduled'))).to.deep.equal([
