@@ -9,6 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { ApiStatusError, apiStatusError } from '../kube/api-status-error.js';
 import { TokenBucketRateLimiter } from '../kube/rate-limiter.js';
+import { LineSplitter } from './line-splitter.js';
 import { requestKind } from './request-kind.js';
 
 export interface KubeClientOptions {
@@ -108,6 +109,40 @@ export class KubeClient {
   }
 
   /**
+   * Plain-text GET read line by line as it arrives: a whole Pod log is never held in memory.
+   * A line longer than `maxLineBytes` is cut there (its rest is dropped).
+   */
+  async eachLine(path: string, onLine: (line: string) => void, maxLineBytes = 64 * 1024): Promise<void> {
+    await this.throttle();
+    const opts = await this.requestOptions('GET', true);
+    const code = await new Promise<number>((resolve, reject) => {
+      const req = request(new URL(this.server + path), opts, (res) => {
+        const code = res.statusCode ?? 0;
+        if (code >= 400) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(toError('GET', path, code, Buffer.concat(chunks).toString())));
+        } else {
+          const lines = new LineSplitter(onLine, maxLineBytes);
+          res.on('data', (c: Buffer) => lines.push(c));
+          res.on('end', () => {
+            lines.end();
+            resolve(code);
+          });
+        }
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`timeout after ${String(opts.timeout)} ms`)));
+      req.on('error', reject);
+      req.end();
+    }).catch((err: unknown) => {
+      if (err instanceof ApiStatusError) this.count('GET', path, undefined, err.code);
+      throw err;
+    });
+    this.count('GET', path, undefined, code);
+  }
+
+  /**
    * TLS material and credentials from the kubeconfig, read again every CONNECTION_OPTIONS_TTL_MS
    * rather than per request: client-node reads certificate and token files and builds an agent
    * each time, which was a visible share of the controller's CPU per request. A refreshed
@@ -138,10 +173,23 @@ export class KubeClient {
     guard?: WriteGuard,
   ): Promise<T> {
     await this.throttle();
-    const url = new URL(this.server + path);
-    const opts: Parameters<typeof request>[1] = {
+    const opts = await this.requestOptions(method, text, contentType, body);
+    guard?.assertMayWrite(); // last thing before the request leaves: no await after it
+    const { code, payload } = await send(new URL(this.server + path), opts, body);
+    this.count(method, path, contentType, code);
+    if (code >= 400) throw toError(method, path, code, payload);
+    if (text) return payload as T;
+    return (payload ? JSON.parse(payload) : undefined) as T;
+  }
+
+  private async requestOptions(
+    method: string,
+    text: boolean,
+    contentType?: string,
+    body?: string,
+  ): Promise<NonNullable<Parameters<typeof request>[1]>> {
+    const opts: NonNullable<Parameters<typeof request>[1]> = {
       method,
-      agent: this.agent,
       timeout: this.options.timeoutMs ?? 30_000,
       headers: {
         Accept: text ? 'text/plain, */*' : 'application/json',
@@ -154,14 +202,13 @@ export class KubeClient {
     Object.assign(opts, await this.connectionOptions());
     opts.headers = { ...opts.headers, ...this.authHeaders };
     opts.agent = this.agent;
-    guard?.assertMayWrite(); // last thing before the request leaves: no await after it
-    const { code, payload } = await send(url, opts, body);
+    return opts;
+  }
+
+  private count(method: string, path: string, contentType: string | undefined, code: number): void {
     this.requests?.inc({ method, code: String(code) });
     this.kinds?.inc({ ...requestKind(method, path, contentType), code: String(code) });
     if (code === 401) this.cached = undefined; // a rotated token: read the credentials again
-    if (code >= 400) throw toError(method, path, code, payload);
-    if (text) return payload as T;
-    return (payload ? JSON.parse(payload) : undefined) as T;
   }
 }
 

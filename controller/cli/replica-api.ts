@@ -67,9 +67,9 @@ export function replicaApi(o: ReplicaApiOptions): ReplicaApi {
   );
   const queries = new ApiQueries(pool);
   const store = new EventStore(pool);
-  const hub = new FeedHub(queries, { listenUrl: o.storeConfig.url, logger: log });
-  hub.start();
   const metrics = apiMetrics(o.registry);
+  const hub = new FeedHub(queries, { listenUrl: o.storeConfig.url, logger: log, delay: metrics.feedDelay });
+  hub.start();
   const kube = new KubeClient(o.kc, { qps: 100, burst: 200, timeoutMs: 10_000 });
   const auth: ApiAuth =
     o.mode === 'none'

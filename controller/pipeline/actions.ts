@@ -18,6 +18,17 @@ import { renderAttemptConfig, renderNetworkPolicies, renderPod, type AttemptInpu
 import { CONTAINERS } from './render/layout.js';
 import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
+import { RecordCounter, type RecordCounts } from './singer-records.js';
+
+/** Lines of a container's log read when its attempt finishes (the tail kept is bounded again). */
+const LOG_TAIL_LINES = 2000;
+
+/** Whether a log read by readLog is the whole log: fewer lines than the tail asked for. */
+export function holdsWholeLog(text: string): boolean {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return lines < LOG_TAIL_LINES - 1;
+}
 import { asSingerCatalog } from '../catalog/singer-catalog.js';
 import { stateForCatalog } from '../catalog/state-bookmarks.js';
 
@@ -96,8 +107,28 @@ export class PipelineActions {
   async readLog(ns: string, pod: string, container: string): Promise<string> {
     if (container === CONTAINERS.discover) return this.readDiscoveryLog(ns, pod);
     return this.readLogPath(
-      `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}&tailLines=2000`,
+      `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}&tailLines=${LOG_TAIL_LINES}`,
     );
+  }
+
+  /** The Singer record counts in a container's whole log, read line by line; undefined if unreadable. */
+  async countRecords(ns: string, pod: string, container: string): Promise<RecordCounts | undefined> {
+    const counter = new RecordCounter();
+    try {
+      await this.kube.eachLine(
+        `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}`,
+        (line) => counter.add(line),
+      );
+    } catch (err) {
+      this.logger.warn('the log could not be read for its Singer record counts', {
+        namespace: ns,
+        pod,
+        container,
+        error: (err as Error).message.slice(0, 300),
+      });
+      return undefined;
+    }
+    return counter.counts();
   }
 
   /** A discovery log from its start (the catalog follows the tap's own lines), up to a bound. */

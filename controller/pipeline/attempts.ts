@@ -51,6 +51,16 @@ function keepLogs(
       container,
     );
   }
+  for (const [container, counts] of Object.entries(plan.input.recordCounts?.get(pod.name) ?? {})) {
+    plan.emit(
+      'SingerRecordsCounted',
+      { ...ref(run, step.name, a), container, ...counts },
+      run.id,
+      step.name,
+      a.attempt,
+      container,
+    );
+  }
   const state = step.target ? lastSingerState(logs.target ?? '') : undefined;
   if (state) {
     plan.emit(

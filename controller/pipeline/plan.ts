@@ -10,6 +10,7 @@ import type { PipelineObject, PluginObject } from '../objects.js';
 import type { CachedCatalog } from '../store/catalog-store.js';
 import { applyEvent, type History } from './history.js';
 import type { ObservedPod } from './observed-pod.js';
+import type { RecordCounts } from './singer-records.js';
 
 /** Container name → log text (or a line saying why it could not be read). */
 export type PodLogs = Readonly<Record<string, string>>;
@@ -56,6 +57,8 @@ export interface PlanInput {
   readonly pods: readonly ObservedPod[];
   /** Logs of Pods the planner asked for (`needLogs`) in an earlier pass. */
   readonly logs: ReadonlyMap<string, PodLogs>;
+  /** Singer record counts of those Pods' containers whose logs have METRIC lines, read with them. */
+  readonly recordCounts?: ReadonlyMap<string, Readonly<Record<string, RecordCounts>>>;
   /** Catalogs the planner asked for (`needCatalogs`) in an earlier pass, by catalogRequestId. */
   readonly catalogs?: ReadonlyMap<string, CatalogFetch>;
   readonly now: number;

@@ -22,7 +22,8 @@ import {
 } from '../reconcile/errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { isUnavailable } from '../store/errors.js';
-import type { PipelineActions } from './actions.js';
+import { holdsWholeLog, type PipelineActions } from './actions.js';
+import { CONTAINERS } from './render/layout.js';
 import type { Failpoints } from '../failpoints.js';
 import type { HistoryCache } from './history-cache.js';
 import type { History } from './history.js';
@@ -39,6 +40,7 @@ import { pipelineProblem } from './validation.js';
 import type { RunMetrics } from './run-metrics.js';
 import type { FreshnessReporter } from './freshness-reporter.js';
 import { observationsOf } from './run-observations.js';
+import { countRecords, mentionsMetrics, type RecordCounts } from './singer-records.js';
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -186,6 +188,7 @@ export class PipelineReconciler {
       now,
       stream,
       logs: new Map<string, PodLogs>(),
+      recordCounts: new Map<string, Record<string, RecordCounts>>(),
       catalogs: new Map<string, CatalogFetch>(),
       startBlocked: invalid?.message,
       startGraceMs: this.deps.startGraceMs ?? DEFAULT_START_GRACE_MS,
@@ -194,12 +197,15 @@ export class PipelineReconciler {
     // What a pass asks for is read and the pass planned again: logs of finished Pods, then
     // catalogs (a discovery's catalog can lead on to a cached one in the same reconcile).
     for (let pass = 0; pass < 3 && (plan.needLogs.size > 0 || plan.needCatalogs.size > 0); pass++) {
-      for (const [pod, logs] of await this.readLogs(p, pods, plan.needLogs)) input.logs.set(pod, logs);
+      for (const [pod, read] of await this.readLogs(p, pods, plan.needLogs)) {
+        input.logs.set(pod, read.logs);
+        input.recordCounts.set(pod, read.counts);
+      }
       for (const [id, fetched] of await this.readCatalogs(p, plan.needCatalogs))
         input.catalogs.set(id, fetched);
       plan = planPipeline(input);
     }
-    const after = await this.record(p.metadata.namespace, stream, history, plan, term);
+    const after = await this.record(p, stream, history, plan, term);
     const stuck = await this.actOrStall(p, plugins, after, plan.actions, term);
     if (p.metadata.deletionTimestamp) return this.release(p, after, pods, term);
     await this.writeStatus(
@@ -246,19 +252,30 @@ export class PipelineReconciler {
     }
   }
 
+  /** The log tails of finished Pods, and the Singer record counts of those that log METRIC lines. */
   private async readLogs(
     p: PipelineObject,
     pods: readonly ObservedPod[],
     names: ReadonlySet<string>,
-  ): Promise<Map<string, PodLogs>> {
-    const logs = new Map<string, PodLogs>();
+  ): Promise<Map<string, { logs: PodLogs; counts: Record<string, RecordCounts> }>> {
+    const ns = p.metadata.namespace;
+    const read = new Map<string, { logs: PodLogs; counts: Record<string, RecordCounts> }>();
     for (const pod of pods.filter((x) => names.has(x.name))) {
-      const texts = await Promise.all(
-        pod.containers.map((c) => this.deps.actions.readLog(p.metadata.namespace, pod.name, c)),
-      );
-      logs.set(pod.name, Object.fromEntries(pod.containers.map((c, i) => [c, texts[i]!])));
+      const texts = await Promise.all(pod.containers.map((c) => this.deps.actions.readLog(ns, pod.name, c)));
+      const counts: Record<string, RecordCounts> = {};
+      for (const [i, container] of pod.containers.entries()) {
+        const text = texts[i]!;
+        // A discovery syncs no records (and its log is read by bytes, not lines).
+        if (container === CONTAINERS.discover || !mentionsMetrics(text)) continue;
+        // A tail shorter than the lines asked for is the whole log; else read it all, line by line.
+        const c = holdsWholeLog(text)
+          ? countRecords(text)
+          : await this.deps.actions.countRecords(ns, pod.name, container);
+        if (c) counts[container] = c;
+      }
+      read.set(pod.name, { logs: Object.fromEntries(pod.containers.map((c, i) => [c, texts[i]!])), counts });
     }
-    return logs;
+    return read;
   }
 
   private async readCatalogs(
@@ -279,7 +296,7 @@ export class PipelineReconciler {
 
   /** Appends the plan's events (catalog bodies they name first); returns the history they lead to. */
   private async record(
-    namespace: string,
+    p: PipelineObject,
     stream: string,
     history: History,
     plan: Plan,
@@ -301,7 +318,7 @@ export class PipelineReconciler {
       result.positions[result.positions.length - 1]!,
     );
     // Counted once, by the writer: a duplicate batch (already recorded) was counted then.
-    this.deps.runMetrics?.report(namespace, observationsOf(plan.events, after));
+    this.deps.runMetrics?.report(p.metadata.namespace, p.metadata.name, observationsOf(plan.events, after));
     return after;
   }
 

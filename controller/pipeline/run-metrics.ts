@@ -24,6 +24,7 @@ export class RunMetrics {
   private readonly attemptDuration: Histogram<'namespace' | 'plugin' | 'result'>;
   private readonly retries: Counter<'namespace' | 'plugin'>;
   private readonly ticksSkipped: Counter<'namespace' | 'reason'>;
+  private readonly records: Counter<'namespace' | 'pipeline' | 'container' | 'stream'>;
 
   private constructor(registry: Registry) {
     const registers = [registry];
@@ -71,10 +72,16 @@ export class RunMetrics {
       labelNames: ['namespace', 'reason'],
       registers,
     });
+    this.records = new Counter({
+      name: 'flexcore_singer_records_total',
+      help: 'Records by stream that Singer plugins counted in their METRIC lines: container tap (extracted), target (loaded) or plugin (a lone tap or target).',
+      labelNames: ['namespace', 'pipeline', 'container', 'stream'],
+      registers,
+    });
   }
 
   /** Counts what one pipeline's recorded batch meant. */
-  report(namespace: string, observations: readonly RunObservation[]): void {
+  report(namespace: string, pipeline: string, observations: readonly RunObservation[]): void {
     for (const o of observations) {
       switch (o.kind) {
         case 'runStarted':
@@ -94,6 +101,9 @@ export class RunMetrics {
           break;
         case 'tickSkipped':
           this.ticksSkipped.inc({ namespace, reason: o.reason });
+          break;
+        case 'records':
+          this.records.inc({ namespace, pipeline, container: o.container, stream: o.stream }, o.count);
           break;
       }
     }

@@ -18,7 +18,8 @@ export type RunObservation =
       readonly seconds?: number;
     }
   | { readonly kind: 'retry'; readonly plugin: string }
-  | { readonly kind: 'tickSkipped'; readonly reason: string };
+  | { readonly kind: 'tickSkipped'; readonly reason: string }
+  | { readonly kind: 'records'; readonly container: string; readonly stream: string; readonly count: number };
 
 /** Longest reason kept as a label value; anything else is "Other", so cardinality stays bounded. */
 const REASON = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
@@ -72,6 +73,10 @@ export function observationsOf(events: readonly NewEvent[], after: History): Run
         });
         break;
       }
+      case 'SingerRecordsCounted':
+        for (const [stream, count] of Object.entries(d.streams as Record<string, number>))
+          out.push({ kind: 'records', container: String(d.container), stream, count });
+        break;
       case 'ScheduleTickSkipped':
         out.push({ kind: 'tickSkipped', reason: reasonLabel(d.reason as string | undefined, undefined) });
         break;

@@ -6,6 +6,8 @@ export interface ApiMetrics {
   readonly authDecisions: Counter<'kind' | 'cached' | 'result'>;
   readonly streamClients: Gauge;
   readonly streamsEnded: Counter<'reason'>;
+  /** Seconds from an event being recorded to the feed reader reading it. */
+  readonly feedDelay: Histogram;
 }
 
 export function apiMetrics(registry: Registry): ApiMetrics {
@@ -39,8 +41,15 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const feedDelay = new Histogram({
+    name: 'flexcore_event_feed_delay_seconds',
+    help: 'Time from an event being recorded to this replica reading it from the feed for live streams (the feed lag).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
   return {
     streamClients,
+    feedDelay,
     streamsEnded,
     observe(operation, code, seconds) {
       requests.inc({ operation, code: String(code) });

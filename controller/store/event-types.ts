@@ -83,6 +83,13 @@ export const EventData = {
     requestedBy: z.string(),
     at: Timestamp,
   }),
+  /** Records by stream from a Singer plugin's METRIC lines (stored, not projected). */
+  SingerRecordsCounted: z.object({
+    ...AttemptRef,
+    container: z.string().min(1),
+    streams: z.record(z.string().min(1).max(253), z.int().min(0)),
+    truncated: z.boolean(),
+  }),
   LogTailCaptured: z.object({
     ...AttemptRef,
     container: z.string().min(1),

@@ -125,6 +125,10 @@ describe('status API: the live stream (server-sent events) across two controller
     expect(got.map((e) => e.id)).to.deep.equal(expected.map((e) => e.id));
     expect([...first.events, ...second.events].map((e) => e.id)).to.deep.equal(expected.map((e) => e.cursor));
     second.close();
+    // Each replica's feed reader read all 180, each observed in the feed's lag histogram.
+    const metrics = await (await fetch(`http://127.0.0.1:${await replicas[1]!.port()}/metrics`)).text();
+    const read = /^flexcore_event_feed_delay_seconds_count (\d+)$/m.exec(metrics);
+    expect(Number(read?.[1])).to.be.at.least(180);
   });
 
   it('catches up from the beginning of the feed out of the store, then goes live', async () => {

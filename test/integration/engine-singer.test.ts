@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { eventually, finishPod, runningPod, startEngine, type Engine } from './support/engine.js';
 import { fake, pipeline, plugin } from './support/manifests.js';
+import { pipelineStream } from '../../controller/pipeline/naming.js';
 
 describe('engine: Singer state between runs', function () {
   this.timeout(180_000);
@@ -88,5 +89,38 @@ describe('engine: Singer state between runs', function () {
       [`${engine.namespace}/sync/el`],
     );
     expect(rows).to.deep.equal([{ state: { bookmarks: { orders: { id: 60 } } }, partial_state: null }]);
+  });
+
+  it('counts the records of a tap log longer than the tail it keeps, reading the whole log line by line', async () => {
+    // The run the test above leaves running ends first: a manual run waits for it.
+    const p0 = await engine.get<{ status?: { currentRun?: { steps?: { pod?: string }[] } } }>(
+      'flexpipeline',
+      'sync',
+    );
+    const running = p0.status?.currentRun?.steps?.[0]?.pod;
+    if (running) await finishWithOutput(running, '{"bookmarks":{}}\n', 0);
+    const pod = await runPod('counted');
+    await runningPod(engine, pod);
+    // 6000 lines, a METRIC line every 10th: far past the 2000-line tail read when the step ends.
+    const metric = (stream: string, value: number): string =>
+      `INFO | singer_sdk.metrics | METRIC: {"type": "counter", "metric": "record_count", "value": ${value}, "tags": {"stream": "${stream}"}}`;
+    const tap = Array.from({ length: 6000 }, (_, i) =>
+      i % 10 === 0 ? metric(i % 20 === 0 ? 'orders' : 'customers', 7) : `INFO synced row batch ${i}`,
+    ).join('\n');
+    await engine.plane.setPodLogs(engine.namespace, pod, 'tap', `${tap}\n`);
+    await finishWithOutput(
+      pod,
+      `${metric('orders', 2100)}\n${metric('customers', 2100)}\n{"bookmarks": {}}\n`,
+      0,
+    );
+    const p = await engine.get<{ metadata: { uid: string } }>('flexpipeline', 'sync');
+    const counted = (await engine.manager.store.readStream(pipelineStream(p.metadata.uid)))
+      .filter((e) => e.type === 'SingerRecordsCounted')
+      .slice(-2)
+      .map((e) => [e.data.container, e.data.streams, e.data.truncated]);
+    expect(counted).to.deep.equal([
+      ['tap', { orders: 300 * 7, customers: 300 * 7 }, false],
+      ['target', { orders: 2100, customers: 2100 }, false],
+    ]);
   });
 });

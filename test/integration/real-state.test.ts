@@ -14,6 +14,7 @@ import { catalogPlugin } from '../../hack/demo/catalog.js';
 import { replicaApi, type ReplicaApi } from '../../controller/cli/replica-api.js';
 import { createLogger } from '../../controller/log.js';
 import { startHttpServer, type HttpServer } from '../../controller/server/http-server.js';
+import { pipelineStream } from '../../controller/pipeline/naming.js';
 import { runFlexcore } from './support/async.js';
 import { startEngine, type Engine } from './support/engine.js';
 import { pipeline } from './support/manifests.js';
@@ -100,6 +101,18 @@ describe('real node: Singer state with tap-postgres | target-postgres', function
         [id],
       )
     )[0]!.t;
+  /** Records by container and stream that run `runId`'s attempts counted (SingerRecordsCounted). */
+  const recordsCounted = async (runId: string): Promise<Record<string, Record<string, number>>> => {
+    const p = await engine.get<{ metadata: { uid: string } }>('flexpipeline', 'orders');
+    const out: Record<string, Record<string, number>> = {};
+    for (const e of await engine.manager.store.readStream(pipelineStream(p.metadata.uid))) {
+      if (e.type !== 'SingerRecordsCounted' || e.data.runId !== runId) continue;
+      const byStream = (out[String(e.data.container)] ??= {});
+      for (const [stream, n] of Object.entries(e.data.streams as Record<string, number>))
+        byStream[stream] = (byStream[stream] ?? 0) + n;
+    }
+    return out;
+  };
   const flexcore = (args: string[], stdin?: string): ReturnType<typeof runFlexcore> =>
     runFlexcore([...args, '-n', engine.namespace], {
       env: { PATH: process.env.PATH, HOME: home, FLEXCORE_API_URL: `http://127.0.0.1:${server.port}` },
@@ -184,6 +197,17 @@ describe('real node: Singer state with tap-postgres | target-postgres', function
     expect(await loaded()).to.deep.equal({ rows: FIRST, ids: FIRST });
     const afterFirst = bookmarkOf((await stored()).state);
     expect(afterFirst, 'run 1 stored a bookmark on updated_at').to.be.a('string');
+    // What the tap extracted and the target loaded, from their METRIC lines: the rows moved.
+    expect(await recordsCounted(first.id!)).to.deep.equal({
+      tap: { 'public-orders': FIRST },
+      target: { 'public-orders': FIRST },
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    for (const container of ['tap', 'target']) {
+      expect(metrics).to.include(
+        `flexcore_singer_records_total{namespace="${engine.namespace}",pipeline="orders",container="${container}",stream="public-orders"} ${FIRST}`,
+      );
+    }
 
     await source.query(
       'shop',
@@ -215,6 +239,10 @@ describe('real node: Singer state with tap-postgres | target-postgres', function
     // and upserted on the key, so the table holds each once.
     expect(await writtenSince(start)).to.equal(await sourceRowsFrom(afterFirst!));
     expect(await sourceRowsFrom(afterFirst!)).to.equal(MORE + 1);
+    expect(await recordsCounted(third.id!)).to.deep.equal({
+      tap: { 'public-orders': MORE + 1 },
+      target: { 'public-orders': MORE + 1 },
+    });
     const newest = await timeOf(ALL);
     expect(Date.parse(bookmarkOf((await stored()).state)!)).to.equal(Date.parse(newest));
   });

@@ -27,17 +27,17 @@ describe('pipeline freshness', () => {
 
   it('keeps a stored success the history no longer holds, and prefers newer held values', () => {
     const failing = historyOf(ev.runStarted('r9', spec, T0), ev.runFinished('r9', 'Failed', T0 + MINUTE));
-    expect(freshnessOf(failing, { lastSuccessAt: T0 - HOUR, lastRunAt: T0 - HOUR }, undefined, tenMinutes)).to.deep.equal(
-      {
-        lastRunAt: T0,
-        lastSuccessAt: T0 - HOUR,
-        nextScheduleAt: undefined,
-        runDeadlineAt: undefined,
-      },
-    );
+    expect(
+      freshnessOf(failing, { lastSuccessAt: T0 - HOUR, lastRunAt: T0 - HOUR }, undefined, tenMinutes),
+    ).to.deep.equal({
+      lastRunAt: T0,
+      lastSuccessAt: T0 - HOUR,
+      nextScheduleAt: undefined,
+      runDeadlineAt: undefined,
+    });
   });
 
-  it('a run deadline: the earliest of activeDeadlineSeconds and each unfinished attempt\'s timeout', () => {
+  it("a run deadline: the earliest of activeDeadlineSeconds and each unfinished attempt's timeout", () => {
     const twoSteps = pipelineObject({ steps: [step('a'), step('b')] }).spec;
     const running = historyOf(
       ev.runStarted('r1', twoSteps, T0),

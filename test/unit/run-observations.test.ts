@@ -59,7 +59,20 @@ describe('run observations (what the run metrics count)', () => {
     const registry = new Registry();
     const metrics = RunMetrics.of(registry);
     expect(RunMetrics.of(registry)).to.equal(metrics);
-    metrics.report('data', observationsOf(asNew(events), after));
+    const counted = {
+      id: 'c1',
+      type: 'SingerRecordsCounted',
+      data: {
+        runId: 'r',
+        step: 'el',
+        attempt: 1,
+        container: 'tap',
+        streams: { 'public-orders': 20000 },
+        truncated: false,
+      },
+    };
+    metrics.report('data', 'orders', observationsOf([...asNew(events), counted], after));
+    metrics.report('data', 'orders', observationsOf([counted], after));
     const text = await registry.metrics();
     expect(text).to.include('flexcore_runs_started_total{namespace="data",trigger="Schedule"} 1');
     expect(text).to.include('flexcore_runs_finished_total{namespace="data",result="Failed"} 1');
@@ -67,6 +80,9 @@ describe('run observations (what the run metrics count)', () => {
       'flexcore_step_attempts_finished_total{namespace="data",plugin="tap-pg",result="Failed",reason="OOMKilled"} 1',
     );
     expect(text).to.include('flexcore_step_retries_total{namespace="data",plugin="tap-pg"} 1');
+    expect(text, 'summed over attempts').to.include(
+      'flexcore_singer_records_total{namespace="data",pipeline="orders",container="tap",stream="public-orders"} 40000',
+    );
     expect(text).to.include(
       'flexcore_run_duration_seconds_bucket{le="600",namespace="data",result="Failed"} 1',
     );

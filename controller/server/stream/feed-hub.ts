@@ -24,6 +24,8 @@ export interface FeedHubOptions {
   readonly listenUrl?: string;
   readonly pollIntervalMs?: number;
   readonly logger: Logger;
+  /** Told, per event read, how long after being recorded it was read (seconds). */
+  readonly delay?: { observe(seconds: number): void };
 }
 
 /** `id:` = the feed cursor, so Last-Event-ID resumes exactly, on any replica. */
@@ -101,6 +103,9 @@ export class FeedHub {
       message: sseMessage(item),
     }));
     if (events.length === 0) return;
+    const now = Date.now();
+    for (const { item } of events)
+      this.options.delay?.observe(Math.max(0, now - Date.parse(item.recordedAt)) / 1000);
     this.ring.push(...events);
     this.head = events[events.length - 1]!.cursor;
     if (this.ring.length > this.ringSize) {

@@ -1,0 +1,80 @@
+/**
+ * Singer record counts from a plugin's log (pure). singer-sdk taps and targets, and
+ * singer-python taps, log counters as `METRIC: {"type": "counter", "metric": "record_count",
+ * "value": n, "tags": {"stream": ...}}` (singer-python tags `endpoint`); each line carries the
+ * count since the previous one for that stream, so the sum is the attempt's total.
+ */
+
+export interface RecordCounts {
+  /** Records by stream. */
+  readonly streams: Readonly<Record<string, number>>;
+  /** More streams than MAX_STREAMS: the rest were not counted. */
+  readonly truncated: boolean;
+}
+
+/** Streams counted per container: a bound on the event's size and the metric's series. */
+export const MAX_STREAMS = 500;
+const MAX_STREAM_NAME = 253;
+const MARKER = 'METRIC: ';
+
+interface Counter {
+  readonly stream: string;
+  readonly value: number;
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** The record_count counter of one log line, if it is one. */
+export function recordCountOf(line: string): Counter | undefined {
+  const at = line.indexOf(MARKER);
+  if (at < 0) return undefined;
+  let metric: Record<string, unknown> | undefined;
+  try {
+    metric = asObject(JSON.parse(line.slice(at + MARKER.length)));
+  } catch {
+    return undefined;
+  }
+  if (metric?.type !== 'counter' || metric.metric !== 'record_count') return undefined;
+  const value = metric.value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return undefined;
+  const tags = asObject(metric.tags);
+  const stream = tags?.stream ?? tags?.endpoint;
+  return {
+    stream: typeof stream === 'string' && stream !== '' ? stream.slice(0, MAX_STREAM_NAME) : '(unnamed)',
+    value,
+  };
+}
+
+/** Sums the record_count lines fed to it, line by line (a log read as a stream). */
+export class RecordCounter {
+  private readonly streams = new Map<string, number>();
+  private truncated = false;
+
+  add(line: string): void {
+    const c = recordCountOf(line);
+    if (!c) return;
+    const sum = this.streams.get(c.stream);
+    if (sum === undefined && this.streams.size >= MAX_STREAMS) this.truncated = true;
+    else this.streams.set(c.stream, (sum ?? 0) + c.value);
+  }
+
+  /** The counts, or undefined when no record_count line was seen. */
+  counts(): RecordCounts | undefined {
+    if (this.streams.size === 0) return undefined;
+    return { streams: Object.fromEntries(this.streams), truncated: this.truncated };
+  }
+}
+
+/** The counts of a whole log held in memory. */
+export function countRecords(log: string): RecordCounts | undefined {
+  const counter = new RecordCounter();
+  for (const line of log.split('\n')) counter.add(line);
+  return counter.counts();
+}
+
+/** Whether a log may hold counts: cheap, to decide whether to read a whole log for them. */
+export const mentionsMetrics = (log: string): boolean => log.includes(MARKER);
