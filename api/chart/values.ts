@@ -23,6 +23,15 @@ const kubeList = (description: string): z.ZodDefault<z.ZodArray<z.ZodRecord<z.Zo
 const stringMap = (description: string): z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodString>> =>
   z.record(z.string(), z.string()).meta({ description }).default({});
 
+/** A namespace name, or empty for the release namespace. */
+const otherNamespace = (description: string): z.ZodDefault<z.ZodString> =>
+  z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, 'a namespace name, or empty')
+    .max(63)
+    .meta({ description })
+    .default('');
+
 const secretRef = (what: string, env: string): z.ZodType<{ existingSecret: string; key: string }> =>
   z
     .strictObject({
@@ -248,6 +257,43 @@ export const ChartValues = z
         interval: duration('Scrape interval.', '30s'),
         scrapeTimeout: duration('Scrape timeout.', '10s'),
         labels: stringMap('Labels the Prometheus instance selects ServiceMonitors by.'),
+      })
+      .prefault({}),
+    prometheusRule: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .meta({
+            description:
+              "Create a Prometheus Operator PrometheusRule with FlexCore's alerts, the groups of files/prometheus-rules.yaml (needs its CRD; docs/alerts.md).",
+          })
+          .default(false),
+        labels: stringMap('Labels the Prometheus instance selects PrometheusRules by.'),
+        namespace: otherNamespace('Namespace of the PrometheusRule; empty: the release namespace.'),
+        jobMatcher: z
+          .string()
+          .meta({
+            description:
+              'PromQL label matcher(s) selecting the controller\'s scrape job in every rule, e.g. job="flexcore"; empty: job="<the Service name>", the job the ServiceMonitor above gives.',
+          })
+          .default(''),
+      })
+      .prefault({}),
+    grafanaDashboard: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .meta({
+            description:
+              "Create a ConfigMap holding FlexCore's Grafana dashboard (files/grafana-dashboard.json) for the Grafana sidecar to load.",
+          })
+          .default(false),
+        labels: z
+          .record(z.string(), z.string())
+          .meta({ description: 'Labels of the ConfigMap; the Grafana sidecar loads ConfigMaps by label.' })
+          .default({ grafana_dashboard: '1' }),
+        annotations: stringMap("Annotations of the ConfigMap (e.g. the sidecar's folder annotation)."),
+        namespace: otherNamespace('Namespace of the ConfigMap; empty: the release namespace.'),
       })
       .prefault({}),
     networkPolicy: z
