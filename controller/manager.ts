@@ -45,6 +45,8 @@ import { ReadModels } from './store/read-models.js';
 import { StoreHealth } from './store-health.js';
 import type { ControllerStatusBody } from './server/schemas.js';
 import { version } from './version.js';
+import type { RunTracer } from './tracing/run-tracer.js';
+import type { TracingConfig } from './tracing/tracing-config.js';
 
 export interface ManagerOptions {
   readonly kubeConfig: ClusterAccess;
@@ -69,6 +71,8 @@ export interface ManagerOptions {
   readonly startGraceMs?: number;
   /** Informer resync period (10 min). */
   readonly resyncMs?: number;
+  /** Export each finished run as a trace (OTLP/HTTP); off when unset. */
+  readonly tracing?: TracingConfig;
 }
 
 const GROUP_PATH = '/apis/flexcore.io/v1alpha1';
@@ -108,6 +112,7 @@ export class Manager {
     private readonly options: ManagerOptions,
     private readonly leadership: Leadership,
     readonly store: EventStore,
+    private readonly tracer?: RunTracer,
   ) {
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
@@ -153,13 +158,14 @@ export class Manager {
       podsOf: (uid) => this.podIndex.podsOf(uid),
       store,
       histories: this.histories,
-      actions: new PipelineActions(kube, readModels, catalogs, this.logger),
+      actions: new PipelineActions(kube, readModels, catalogs, this.logger, tracer !== undefined),
       catalogs,
       events: new EventRecorder(kube, this.logger, () => clock.now()),
       logger: this.logger.child({ controller: 'flexpipeline' }),
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
       runMetrics: RunMetrics.of(this.registry),
+      traces: tracer,
       freshness: new FreshnessReporter(FreshnessMetrics.of(this.registry), (ns, name) =>
         readModels.pipelineFreshness(ns, name),
       ),
@@ -210,10 +216,18 @@ export class Manager {
       new SingleReplicaLeadership(new Buckets(1), (scope) => readModels.raiseFence(scope));
     const registry = options.registry ?? new Registry();
     collectDefaultMetrics({ register: registry });
+    // The SDK is loaded only when tracing is on.
+    const tracer = options.tracing
+      ? new (await import('./tracing/run-tracer.js')).RunTracer(
+          options.tracing,
+          options.logger ?? silentLogger,
+        )
+      : undefined;
     const m = new Manager(
       { ...options, registry },
       leadership,
       new EventStore(options.pool, storeMetrics(registry)),
+      tracer,
     );
     m.storeHealth.start();
     await Promise.all([m.pipelines.start(), m.plugins.start(), m.pods.start()]);
@@ -360,5 +374,6 @@ export class Manager {
     await Promise.all([this.pipelineController.stop(), this.pluginController.stop()]);
     await Promise.all([this.pipelines.stop(), this.plugins.stop(), this.pods.stop()]);
     this.storeHealth.stop();
+    await this.tracer?.shutdown(); // sends the traces still queued
   }
 }

@@ -248,6 +248,23 @@ export const ChartValues = z
         annotations: stringMap('Annotations on the Service.'),
       })
       .prefault({}),
+    tracing: z
+      .strictObject({
+        otlpEndpoint: z
+          .string()
+          .regex(/^(https?:\/\/\S+)?$/)
+          .meta({
+            description:
+              'OTLP/HTTP base URL every finished run is sent to as a trace (OTEL_EXPORTER_OTLP_ENDPOINT; spans go to its /v1/traces); empty: no traces. More OTEL_* variables go in extraEnv.',
+          })
+          .default(''),
+        serviceName: z
+          .string()
+          .min(1)
+          .meta({ description: 'service.name of the spans (OTEL_SERVICE_NAME).' })
+          .default('flexcore'),
+      })
+      .prefault({}),
     serviceMonitor: z
       .strictObject({
         enabled: z

@@ -26,6 +26,7 @@ import { createPool, storeConfigFromEnv } from '../store/connection.js';
 import { startEmbeddedStore } from '../store/embedded-postgres.js';
 import { ReadModels } from '../store/read-models.js';
 import { parseWatchNamespaces } from '../watch-namespaces.js';
+import { tracingConfig, type TracingConfig } from '../tracing/tracing-config.js';
 
 const USAGE = `usage: flexcore controller [flags]
 
@@ -62,6 +63,13 @@ Environment:
   FLEXCORE_START_GRACE  how long a step container may wait on a bad image or config (ErrImagePull,
                         ImagePullBackOff, CreateContainerConfigError, ...) before the attempt fails (2m)
   LOG_LEVEL, LOG_FORMAT error|warn|info|debug, json|text
+
+Traces (every finished run is a trace; off unless an endpoint is set):
+  OTEL_EXPORTER_OTLP_ENDPOINT           OTLP/HTTP base URL (spans go to its /v1/traces), or
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT    the full traces URL
+  OTEL_SERVICE_NAME                     service.name of the spans (flexcore)
+  OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_SCHEDULE_DELAY, ... as the SDK reads
+  them; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn tracing off
 `;
 
 function apiAuthFrom(raw: string | undefined): ApiAuth['mode'] {
@@ -107,9 +115,10 @@ interface ControllerConfig {
   readonly apiAuthMode: ApiAuth['mode'];
   /** WATCH_NAMESPACE as a list; empty: all namespaces. */
   readonly namespaces: string[];
+  readonly tracing: TracingConfig | undefined;
 }
 
-const CONFIG_ERRORS = ['ElectionConfigError', 'DurationError', 'WatchNamespaceError'];
+const CONFIG_ERRORS = ['ElectionConfigError', 'DurationError', 'WatchNamespaceError', 'TracingConfigError'];
 
 /** The settings, or the exit code 2 after one clear line on stderr naming the bad value. */
 function controllerConfig(args: string[]): ControllerConfig | 2 {
@@ -120,6 +129,7 @@ function controllerConfig(args: string[]): ControllerConfig | 2 {
       election: electionConfig(env),
       startGraceMs: parseDuration(process.env.FLEXCORE_START_GRACE || '2m', 'FLEXCORE_START_GRACE'),
       apiAuthMode: apiAuthFrom(env.FLEXCORE_API_AUTH),
+      tracing: tracingConfig(env),
     };
   } catch (err) {
     if (!CONFIG_ERRORS.includes((err as Error).name)) throw err;
@@ -135,7 +145,7 @@ export async function runController(args: string[]): Promise<number> {
   }
   const checked = controllerConfig(args);
   if (checked === 2) return 2;
-  const { election, startGraceMs, apiAuthMode, namespaces } = checked;
+  const { election, startGraceMs, apiAuthMode, namespaces, tracing } = checked;
   const logger = createLogger().child({ replica: election.identity });
   const config = storeConfigFromEnv(process.env);
   const cleanups: (() => Promise<void>)[] = [];
@@ -169,6 +179,7 @@ export async function runController(args: string[]): Promise<number> {
       namespaces,
       failpoints: Failpoints.fromEnv(process.env.FLEXCORE_FAILPOINTS),
       startGraceMs,
+      tracing,
     });
     cleanups.unshift(() => manager.stop());
     const api = replicaApi({

@@ -10,13 +10,19 @@ import { startEmbeddedStore } from '../store/embedded-postgres.js';
 import { StoreError } from '../store/errors.js';
 import { migrate } from '../store/migrate.js';
 import { replayProjections, type ReplayReport } from '../store/replay.js';
+import { EventStore } from '../store/event-store.js';
+import { createLogger } from '../log.js';
+import { replayTraces } from '../tracing/replay-traces.js';
+import { TracingConfigError, tracingConfig, type TracingConfig } from '../tracing/tracing-config.js';
 
-const USAGE = `usage: flexcore replay [--swap] [--keep]
+const USAGE = `usage: flexcore replay [--swap] [--keep] [--traces]
 
 Rebuilds runs, step attempts, Singer state and log tails from the event log and compares
 them with the live tables. Connects to DATABASE_URL, or to the embedded store when unset.
-  --swap   replace the live tables with the rebuilt ones (appends wait meanwhile)
-  --keep   keep the rebuilt schema for inspection
+  --swap     replace the live tables with the rebuilt ones (appends wait meanwhile)
+  --keep     keep the rebuilt schema for inspection
+  --traces   also export every finished run's trace again, to the OTLP endpoint of the
+             OTEL_* variables: the same trace and span ids the controller exported
 `;
 
 export function formatReport(report: ReplayReport): string {
@@ -36,14 +42,38 @@ export function formatReport(report: ReplayReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+async function exportTraces(pool: pg.Pool, config: TracingConfig): Promise<number> {
+  const { RunTracer } = await import('../tracing/run-tracer.js');
+  const tracer = new RunTracer(config, createLogger({ level: 'warn', format: 'text' }));
+  try {
+    return await replayTraces(new EventStore(pool), tracer);
+  } finally {
+    await tracer.shutdown();
+  }
+}
+
 export async function runReplay(args: string[]): Promise<number> {
-  const unknown = args.filter((a) => !['--swap', '--keep'].includes(a));
+  const unknown = args.filter((a) => !['--swap', '--keep', '--traces'].includes(a));
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
     return 0;
   }
   if (unknown.length > 0) {
     process.stderr.write(`flexcore replay: unknown argument ${unknown[0]}\n${USAGE}`);
+    return 2;
+  }
+  let tracing: TracingConfig | undefined;
+  try {
+    tracing = args.includes('--traces') ? tracingConfig(process.env) : undefined;
+  } catch (err) {
+    if (!(err instanceof TracingConfigError)) throw err;
+    process.stderr.write(`flexcore replay: ${err.message}\n`);
+    return 2;
+  }
+  if (args.includes('--traces') && !tracing) {
+    process.stderr.write(
+      'flexcore replay: --traces needs OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT)\n',
+    );
     return 2;
   }
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -64,6 +94,7 @@ export async function runReplay(args: string[]): Promise<number> {
       keep: args.includes('--keep'),
     });
     process.stdout.write(formatReport(report));
+    if (tracing) process.stdout.write(`exported ${await exportTraces(pool, tracing)} run traces\n`);
     return report.equal || report.swapped ? 0 : 1;
   } catch (err) {
     if (err instanceof StoreError) {

@@ -19,6 +19,7 @@ import { CONTAINERS } from './render/layout.js';
 import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
 import { RecordCounter, type RecordCounts } from './singer-records.js';
+import { traceparentOf } from '../tracing/run-trace.js';
 
 /** Lines of a container's log read when its attempt finishes (the tail kept is bounded again). */
 const LOG_TAIL_LINES = 2000;
@@ -54,6 +55,8 @@ export class PipelineActions {
     private readonly readModels: ReadModels,
     private readonly catalogs: CatalogStore,
     private readonly logger: Logger,
+    /** Pass each attempt's trace context (TRACEPARENT) into its containers: tracing is on. */
+    private readonly traceContext = false,
   ) {}
 
   /**
@@ -243,6 +246,7 @@ export class PipelineActions {
       podName: pod,
       secretName: pod,
       ...(inlineConfig && { inlineConfig }),
+      ...(this.traceContext && { traceparent: traceparentOf(run.id, step.name, attempt) }),
       singerState: wantsState ? await this.startingState(p, step, catalog) : undefined,
       secrets: await this.readSecrets(p.metadata.namespace, step),
     };

@@ -27,6 +27,8 @@ export interface AttemptState {
   message?: string;
   /** The cache key of the catalog the attempt's discovery Pod discovers for. */
   catalogKey?: string;
+  /** When the attempt's discovery Pod was scheduled, if it began with one (scheduledAt is then the sync Pod's). */
+  discoveryScheduledAt?: number;
   /** The final catalog of the sync Pod, by digest. */
   catalog?: { digest: string; flag: '--catalog' | '--properties' };
   /** The sync Pod's config comes from its annotation: it has no config Secret. */
@@ -166,6 +168,7 @@ const FOLDERS: Record<string, Folder> = {
       phase: 'Scheduled',
     };
     // After a discovery the attempt goes on in its sync Pod, timed from now.
+    if (existing) attempt.discoveryScheduledAt = existing.scheduledAt;
     Object.assign(attempt, { pod: str(d, 'pod'), scheduledAt: at, phase: 'Scheduled' });
     if (catalog) attempt.catalog = { digest: catalog.digest, flag: catalog.flag };
     if (d.config === 'inline') attempt.inlineConfig = true;

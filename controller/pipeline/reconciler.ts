@@ -31,6 +31,7 @@ import { FINALIZER } from './labels.js';
 import { pipelineStream } from './naming.js';
 import { observePod, type ObservedPod } from './observed-pod.js';
 import type { Action, CatalogFetch, CatalogRequest, Plan, PodLogs } from './plan.js';
+import type { NewEvent } from '../store/recorded-event.js';
 import type { CatalogStore } from '../store/catalog-store.js';
 import { planPipeline } from './planner.js';
 import { computeStatus } from './status.js';
@@ -40,7 +41,10 @@ import { pipelineProblem } from './validation.js';
 import type { RunMetrics } from './run-metrics.js';
 import type { FreshnessReporter } from './freshness-reporter.js';
 import { observationsOf } from './run-observations.js';
+import { runLogLines } from './run-log.js';
 import { countRecords, mentionsMetrics, type RecordCounts } from './singer-records.js';
+import { foldFinishingRuns } from '../tracing/finished-runs.js';
+import { runTraceOf, type RunTrace } from '../tracing/run-trace.js';
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -69,6 +73,8 @@ export interface PipelineReconcilerDeps {
   readonly startGraceMs?: number;
   /** Where what a recorded batch meant (runs, attempts, retries) is counted. */
   readonly runMetrics?: RunMetrics;
+  /** Where finished runs go as traces; none when tracing is off. */
+  readonly traces?: { export(trace: RunTrace): void };
   /** The per-pipeline freshness gauges (last run, last success, next schedule). */
   readonly freshness?: FreshnessReporter;
 }
@@ -319,7 +325,30 @@ export class PipelineReconciler {
     );
     // Counted once, by the writer: a duplicate batch (already recorded) was counted then.
     this.deps.runMetrics?.report(p.metadata.namespace, p.metadata.name, observationsOf(plan.events, after));
+    for (const line of runLogLines(p.metadata, plan.events, this.deps.traces !== undefined))
+      this.deps.logger[line.level](line.message, line.fields);
+    if (this.deps.traces) this.exportTraces(p, history, plan.events, result.positions);
     return after;
+  }
+
+  /** Exports the runs this batch finished, folded as replay folds them (so the traces match). */
+  private exportTraces(
+    p: PipelineObject,
+    before: History,
+    events: readonly NewEvent[],
+    positions: readonly number[],
+  ): void {
+    if (!events.some((e) => e.type === 'RunFinished')) return;
+    const recorded = events.map((e, i) => ({
+      ...e,
+      recordedAt: new Date(String(e.data.at)),
+      streamVersion: before.version + 1 + i,
+      position: positions[i]!,
+    }));
+    for (const { run } of foldFinishingRuns(structuredClone(before), recorded)) {
+      const trace = runTraceOf(p.metadata, run);
+      if (trace) this.deps.traces?.export(trace);
+    }
   }
 
   /**

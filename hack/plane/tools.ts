@@ -44,6 +44,23 @@ export async function gitopsTools(): Promise<GitopsTools> {
   };
 }
 
+export interface ObservabilityTools {
+  readonly prometheus: string;
+  readonly promtool: string;
+  /** The OpenTelemetry Collector with an OTLP receiver and a file exporter. */
+  readonly otelcol: string;
+}
+
+/** The metrics, alert and trace tools (hack/tools/observability), built first when missing. */
+export async function observabilityTools(): Promise<ObservabilityTools> {
+  const bin = await buildTools(['--observability'], 'the observability tools');
+  return {
+    prometheus: join(bin, 'prometheus'),
+    promtool: join(bin, 'promtool'),
+    otelcol: join(bin, 'otelcol'),
+  };
+}
+
 async function buildTools(args: string[], what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { observabilityTools } from '../../hack/plane/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -30,20 +31,7 @@ export function run(bin: string, args: readonly string[]): Promise<Run> {
 
 /** The path of promtool, building the observability tools first when the cache lacks them. */
 export async function promtool(): Promise<string> {
-  const script = join(ROOT, 'hack/build-tools.sh');
-  const bin = await new Promise<string>((resolve, reject) => {
-    // Build progress goes to our stderr; stdout's last line is the bin directory.
-    const child = spawn('bash', [script, '--observability'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const dir = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && dir) resolve(dir);
-      else reject(new Error(`${script} --observability failed (exit ${String(code)}); see above`));
-    });
-  });
-  return join(bin, 'promtool');
+  return (await observabilityTools()).promtool;
 }
 
 export interface RegisteredMetrics {

@@ -35,6 +35,8 @@ export interface AttemptInput {
    * recorded when the attempt was scheduled.
    */
   readonly inlineConfig?: boolean;
+  /** W3C trace context of the attempt's span (tracing on): plugins that speak OpenTelemetry join the run's trace. */
+  readonly traceparent?: string;
   /** The user Secrets named by `configFrom`: name → decoded key/value pairs. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }

@@ -16,10 +16,14 @@ export const ENV = {
 } as const;
 
 const RESERVED_ENV_PREFIX = 'FLEXCORE_';
+/** W3C trace context, the variable OpenTelemetry SDKs read a parent from. */
+const TRACEPARENT = 'TRACEPARENT';
 
 /** The environment of one container, in a fixed order. */
 export function containerEnv(plan: ContainerPlan, input: AttemptInput): V1EnvVar[] {
-  const own = (plan.plugin.spec.env ?? []).filter((e) => !e.name.startsWith(RESERVED_ENV_PREFIX));
+  const own = (plan.plugin.spec.env ?? []).filter(
+    (e) => !e.name.startsWith(RESERVED_ENV_PREFIX) && !(input.traceparent && e.name === TRACEPARENT),
+  );
   // No passwd entry for the uid and a read-only root: tools that write to $HOME need a real one.
   const home = own.some((e) => e.name === 'HOME') ? [] : [{ name: 'HOME', value: SCRATCH_DIR }];
   return [
@@ -31,5 +35,6 @@ export function containerEnv(plan: ContainerPlan, input: AttemptInput): V1EnvVar
     { name: ENV.configFile, value: configPath(plan.configFile) },
     ...(plan.paired ? [{ name: ENV.pipe, value: PIPE_PATH }] : []),
     ...(plan.discover ? discoveryEnv(input.podName) : []),
+    ...(input.traceparent ? [{ name: TRACEPARENT, value: input.traceparent }] : []),
   ];
 }
