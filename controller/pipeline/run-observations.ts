@@ -27,7 +27,8 @@ const REASON = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
 /** The `reason` label of a finished attempt: its reason when it is a short identifier. */
 export function reasonLabel(reason: string | undefined, exitCode: number | undefined): string {
   if (reason !== undefined && REASON.test(reason) && reason !== 'Error') return reason;
-  if (exitCode !== undefined && exitCode !== 0) return 'ExitCode';
+  // As the planner names a failure it knows only the exit code of (ExitCode3): at most 255 values.
+  if (exitCode !== undefined && exitCode !== 0) return `ExitCode${exitCode}`;
   return reason === undefined ? 'None' : REASON.test(reason) ? reason : 'Other';
 }
 

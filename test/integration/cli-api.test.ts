@@ -4,12 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
+import { freePort } from '../../hack/plane/ports.js';
 import { createRestrictedNamespace } from '../../hack/plane/setup.js';
 import type { ControlPlane } from '../../hack/plane/control-plane.js';
 import {
@@ -37,15 +37,6 @@ interface FeedLine {
   type: string;
   cursor: string;
   data: { runId?: string };
-}
-
-/** A port nothing listens on now (the replica takes it, and takes it again after a restart). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** `flexcore watch ARGS` running in the background: its stdout lines, its stderr, Ctrl-C. */

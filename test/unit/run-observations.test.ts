@@ -31,14 +31,15 @@ describe('run observations (what the run metrics count)', () => {
       { kind: 'attemptFinished', plugin: 'tap-pg', result: 'Failed', reason: 'OOMKilled', seconds: 120 },
       { kind: 'retry', plugin: 'tap-pg' },
       // Never started: timed from its scheduling.
-      { kind: 'attemptFinished', plugin: 'tap-pg', result: 'Failed', reason: 'ExitCode', seconds: 60 },
+      { kind: 'attemptFinished', plugin: 'tap-pg', result: 'Failed', reason: 'ExitCode2', seconds: 60 },
       { kind: 'runFinished', result: 'Failed', seconds: 600 },
     ]);
   });
 
   it('keeps reason labels bounded: identifiers only, free text is Other', () => {
     expect(reasonLabel('NeverStarted', undefined)).to.equal('NeverStarted');
-    expect(reasonLabel('Error', 1)).to.equal('ExitCode');
+    expect(reasonLabel('Error', 1)).to.equal('ExitCode1');
+    expect(reasonLabel('ExitCode137', 137)).to.equal('ExitCode137');
     expect(reasonLabel(undefined, 0)).to.equal('None');
     expect(reasonLabel('exit status 1: no such table "orders"', undefined)).to.equal('Other');
     expect(reasonLabel('x'.repeat(41), undefined)).to.equal('Other');
