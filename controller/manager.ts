@@ -46,6 +46,7 @@ import { StoreHealth } from './store-health.js';
 import type { ControllerStatusBody } from './server/schemas.js';
 import { version } from './version.js';
 import type { RunTracer } from './tracing/run-tracer.js';
+import { RunTraces } from './tracing/run-traces.js';
 import type { TracingConfig } from './tracing/tracing-config.js';
 
 export interface ManagerOptions {
@@ -165,7 +166,7 @@ export class Manager {
       failpoints: options.failpoints,
       startGraceMs: options.startGraceMs,
       runMetrics: RunMetrics.of(this.registry),
-      traces: tracer,
+      traces: tracer && new RunTraces(tracer),
       freshness: new FreshnessReporter(FreshnessMetrics.of(this.registry), (ns, name) =>
         readModels.pipelineFreshness(ns, name),
       ),
@@ -298,7 +299,7 @@ export class Manager {
       .onUpdate((a, b) => {
         if (worthReconciling(a, b)) enqueue(b);
       })
-      .onDelete((o) => this.pipelineReconciler.forget(o.metadata.uid));
+      .onDelete((o) => this.pipelineReconciler.deleted(o));
     const pluginChanged = (o: PluginObject): void => {
       if (this.leads(keyOf(o.metadata))) this.pluginController.enqueue(keyOf(o.metadata));
       for (const p of this.pipelines.list()) if (usesPlugin(p, o)) enqueue(p);

@@ -19,10 +19,14 @@ import { CONTAINERS } from './render/layout.js';
 import { DISCOVERY_CATALOG_LIMIT } from './render/discovery-wrapper.js';
 import { stateIdOf } from './state-id.js';
 import { RecordCounter, type RecordCounts } from './singer-records.js';
-import { traceparentOf } from '../tracing/run-trace.js';
+import { traceparentOf } from './trace-ids.js';
+import { asSingerCatalog } from '../catalog/singer-catalog.js';
+import { stateForCatalog } from '../catalog/state-bookmarks.js';
 
 /** Lines of a container's log read when its attempt finishes (the tail kept is bounded again). */
 const LOG_TAIL_LINES = 2000;
+/** The most of a log read for its record counts: a reconcile waits for it (~1 s per 100 MiB). */
+const WHOLE_LOG_READ_BYTES = 256 * 1024 * 1024;
 
 /** Whether a log read by readLog is the whole log: fewer lines than the tail asked for. */
 export function holdsWholeLog(text: string): boolean {
@@ -30,8 +34,6 @@ export function holdsWholeLog(text: string): boolean {
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   return lines < LOG_TAIL_LINES - 1;
 }
-import { asSingerCatalog } from '../catalog/singer-catalog.js';
-import { stateForCatalog } from '../catalog/state-bookmarks.js';
 
 const core = (ns: string): string => `/api/v1/namespaces/${ns}`;
 const netpol = (ns: string): string => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`;
@@ -117,11 +119,16 @@ export class PipelineActions {
   /** The Singer record counts in a container's whole log, read line by line; undefined if unreadable. */
   async countRecords(ns: string, pod: string, container: string): Promise<RecordCounts | undefined> {
     const counter = new RecordCounter();
+    let bytes = 0;
     try {
       await this.kube.eachLine(
-        `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}`,
-        (line) => counter.add(line),
+        `${core(ns)}/pods/${pod}/log?container=${encodeURIComponent(container)}&limitBytes=${WHOLE_LOG_READ_BYTES}`,
+        (line) => {
+          bytes += Buffer.byteLength(line) + 1;
+          counter.add(line);
+        },
       );
+      if (bytes >= WHOLE_LOG_READ_BYTES) counter.cut();
     } catch (err) {
       this.logger.warn('the log could not be read for its Singer record counts', {
         namespace: ns,

@@ -200,6 +200,21 @@ const FOLDERS: Record<string, Folder> = {
   },
 };
 
+/** Events as the store recorded them: after stream version `before`, at the given positions. */
+export function asRecorded(
+  events: readonly { readonly type: string; readonly data: Record<string, unknown> }[],
+  before: number,
+  positions: readonly number[],
+): Pick<RecordedEvent, 'type' | 'data' | 'recordedAt' | 'streamVersion' | 'position'>[] {
+  return events.map((e, i) => ({
+    type: e.type,
+    data: e.data,
+    recordedAt: new Date(typeof e.data.at === 'string' ? e.data.at : 0),
+    streamVersion: before + 1 + i,
+    position: positions[i] ?? 0,
+  }));
+}
+
 /** Applies one event to the history, in place. Unknown types only advance the version. */
 export function applyEvent(
   h: History,

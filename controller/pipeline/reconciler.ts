@@ -26,7 +26,7 @@ import { holdsWholeLog, type PipelineActions } from './actions.js';
 import { CONTAINERS } from './render/layout.js';
 import type { Failpoints } from '../failpoints.js';
 import type { HistoryCache } from './history-cache.js';
-import type { History } from './history.js';
+import { asRecorded, type History } from './history.js';
 import { FINALIZER } from './labels.js';
 import { pipelineStream } from './naming.js';
 import { observePod, type ObservedPod } from './observed-pod.js';
@@ -43,8 +43,6 @@ import type { FreshnessReporter } from './freshness-reporter.js';
 import { observationsOf } from './run-observations.js';
 import { runLogLines } from './run-log.js';
 import { countRecords, mentionsMetrics, type RecordCounts } from './singer-records.js';
-import { foldFinishingRuns } from '../tracing/finished-runs.js';
-import { runTraceOf, type RunTrace } from '../tracing/run-trace.js';
 
 export interface PipelineReconcilerDeps {
   readonly pipelines: Cache<PipelineObject>;
@@ -73,8 +71,14 @@ export interface PipelineReconcilerDeps {
   readonly startGraceMs?: number;
   /** Where what a recorded batch meant (runs, attempts, retries) is counted. */
   readonly runMetrics?: RunMetrics;
-  /** Where finished runs go as traces; none when tracing is off. */
-  readonly traces?: { export(trace: RunTrace): void };
+  /** Told of every recorded batch, to send the runs it finishes as traces (tracing/run-traces.ts); none when off. */
+  readonly traces?: {
+    recorded(
+      pipeline: { readonly namespace: string; readonly name: string },
+      before: History,
+      events: ReturnType<typeof asRecorded>,
+    ): void;
+  };
   /** The per-pipeline freshness gauges (last run, last success, next schedule). */
   readonly freshness?: FreshnessReporter;
 }
@@ -145,6 +149,12 @@ export class PipelineReconciler {
       throw err;
     }
   };
+
+  /** A pipeline is gone: forget it, and drop its per-pipeline series from the run metrics. */
+  deleted(p: PipelineObject): void {
+    this.forget(p.metadata.uid);
+    this.deps.runMetrics?.forget(p.metadata.namespace, p.metadata.name);
+  }
 
   /** Drops what is remembered of a pipeline whose scope this replica no longer (or newly) leads. */
   forget(uid: string): void {
@@ -325,29 +335,27 @@ export class PipelineReconciler {
     );
     // Counted once, by the writer: a duplicate batch (already recorded) was counted then.
     this.deps.runMetrics?.report(p.metadata.namespace, p.metadata.name, observationsOf(plan.events, after));
-    for (const line of runLogLines(p.metadata, plan.events, this.deps.traces !== undefined))
-      this.deps.logger[line.level](line.message, line.fields);
-    if (this.deps.traces) this.exportTraces(p, history, plan.events, result.positions);
+    this.observe(p, history, plan.events, result.positions);
     return after;
   }
 
-  /** Exports the runs this batch finished, folded as replay folds them (so the traces match). */
-  private exportTraces(
+  /** Run log lines and traces of a recorded batch: never a reason for the reconcile to fail. */
+  private observe(
     p: PipelineObject,
     before: History,
     events: readonly NewEvent[],
     positions: readonly number[],
   ): void {
-    if (!events.some((e) => e.type === 'RunFinished')) return;
-    const recorded = events.map((e, i) => ({
-      ...e,
-      recordedAt: new Date(String(e.data.at)),
-      streamVersion: before.version + 1 + i,
-      position: positions[i]!,
-    }));
-    for (const { run } of foldFinishingRuns(structuredClone(before), recorded)) {
-      const trace = runTraceOf(p.metadata, run);
-      if (trace) this.deps.traces?.export(trace);
+    try {
+      for (const line of runLogLines(p.metadata, events, this.deps.traces !== undefined))
+        this.deps.logger[line.level](line.message, line.fields);
+      this.deps.traces?.recorded(p.metadata, before, asRecorded(events, before.version, positions));
+    } catch (err) {
+      this.deps.logger.warn('a recorded batch could not be logged or traced', {
+        namespace: p.metadata.namespace,
+        pipeline: p.metadata.name,
+        error: (err as Error).message,
+      });
     }
   }
 

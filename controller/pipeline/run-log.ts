@@ -4,7 +4,7 @@
  * trace_id and span_id of the run's trace (known from the run id before the trace is sent).
  */
 import type { NewEvent } from '../store/recorded-event.js';
-import { attemptSpanIdOf, rootSpanIdOf, traceIdOf } from '../tracing/run-trace.js';
+import { attemptSpanIdOf, rootSpanIdOf, traceIdOf } from './trace-ids.js';
 
 export interface RunLogLine {
   readonly level: 'info' | 'warn';

@@ -7,6 +7,10 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { perRegistry } from '../per-registry.js';
 import type { RunObservation } from './run-observations.js';
+import { MAX_STREAMS } from './singer-records.js';
+
+/** The stream label of counts past a container's MAX_STREAMS distinct streams. */
+const OTHER_STREAM = '(other)';
 
 /** Seconds to a day: steps run from seconds (a dbt test) to hours (a full Singer sync). */
 export const DURATION_BUCKETS = [
@@ -25,6 +29,8 @@ export class RunMetrics {
   private readonly retries: Counter<'namespace' | 'plugin'>;
   private readonly ticksSkipped: Counter<'namespace' | 'reason'>;
   private readonly records: Counter<'namespace' | 'pipeline' | 'container' | 'stream'>;
+  /** The record series of each pipeline ("namespace/name"): container → streams. */
+  private readonly recordSeries = new Map<string, Map<string, Set<string>>>();
 
   private constructor(registry: Registry) {
     const registers = [registry];
@@ -80,6 +86,31 @@ export class RunMetrics {
     });
   }
 
+  /**
+   * The stream label of a count: its stream, or "(other)" past MAX_STREAMS streams for the
+   * pipeline's container over time (stream names come from plugins' logs).
+   */
+  private streamLabel(namespace: string, pipeline: string, o: { container: string; stream: string }): string {
+    const key = `${namespace}/${pipeline}`;
+    let containers = this.recordSeries.get(key);
+    if (!containers) this.recordSeries.set(key, (containers = new Map<string, Set<string>>()));
+    let streams = containers.get(o.container);
+    if (!streams) containers.set(o.container, (streams = new Set<string>()));
+    if (!streams.has(o.stream) && streams.size >= MAX_STREAMS) return OTHER_STREAM;
+    streams.add(o.stream);
+    return o.stream;
+  }
+
+  /** Drops a deleted pipeline's per-pipeline series. */
+  forget(namespace: string, pipeline: string): void {
+    const key = `${namespace}/${pipeline}`;
+    for (const [container, streams] of this.recordSeries.get(key) ?? []) {
+      for (const stream of [...streams, OTHER_STREAM])
+        this.records.remove({ namespace, pipeline, container, stream });
+    }
+    this.recordSeries.delete(key);
+  }
+
   /** Counts what one pipeline's recorded batch meant. */
   report(namespace: string, pipeline: string, observations: readonly RunObservation[]): void {
     for (const o of observations) {
@@ -103,7 +134,10 @@ export class RunMetrics {
           this.ticksSkipped.inc({ namespace, reason: o.reason });
           break;
         case 'records':
-          this.records.inc({ namespace, pipeline, container: o.container, stream: o.stream }, o.count);
+          this.records.inc(
+            { namespace, pipeline, container: o.container, stream: this.streamLabel(namespace, pipeline, o) },
+            o.count,
+          );
           break;
       }
     }

@@ -8,13 +8,28 @@
 export interface RecordCounts {
   /** Records by stream. */
   readonly streams: Readonly<Record<string, number>>;
-  /** More streams than MAX_STREAMS: the rest were not counted. */
+  /**
+   * Not every record was counted: more streams than MAX_STREAMS, a sum past 2^53, or a log
+   * longer than what is read of it.
+   */
   readonly truncated: boolean;
 }
 
 /** Streams counted per container: a bound on the event's size and the metric's series. */
 export const MAX_STREAMS = 500;
 const MAX_STREAM_NAME = 253;
+// PostgreSQL's jsonb takes no NUL, and the name becomes a label value: no control characters.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+// Half a surrogate pair (a name cut in the middle of an emoji) is not valid UTF-8 either.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** A stream name fit for the event and the label: printable, well-formed, bounded. */
+function streamName(raw: unknown): string {
+  if (typeof raw !== 'string') return '(unnamed)';
+  const name = raw.replace(CONTROL, '').slice(0, MAX_STREAM_NAME).replace(LONE_SURROGATE, '\ufffd');
+  return name === '' ? '(unnamed)' : name;
+}
 const MARKER = 'METRIC: ';
 
 interface Counter {
@@ -42,11 +57,7 @@ export function recordCountOf(line: string): Counter | undefined {
   const value = metric.value;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return undefined;
   const tags = asObject(metric.tags);
-  const stream = tags?.stream ?? tags?.endpoint;
-  return {
-    stream: typeof stream === 'string' && stream !== '' ? stream.slice(0, MAX_STREAM_NAME) : '(unnamed)',
-    value,
-  };
+  return { stream: streamName(tags?.stream ?? tags?.endpoint), value };
 }
 
 /** Sums the record_count lines fed to it, line by line (a log read as a stream). */
@@ -59,7 +70,13 @@ export class RecordCounter {
     if (!c) return;
     const sum = this.streams.get(c.stream);
     if (sum === undefined && this.streams.size >= MAX_STREAMS) this.truncated = true;
+    else if ((sum ?? 0) + c.value > Number.MAX_SAFE_INTEGER) this.truncated = true;
     else this.streams.set(c.stream, (sum ?? 0) + c.value);
+  }
+
+  /** The log was cut before its end: what it held past the cut is not counted. */
+  cut(): void {
+    this.truncated = true;
   }
 
   /** The counts, or undefined when no record_count line was seen. */

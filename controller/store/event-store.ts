@@ -151,6 +151,15 @@ export class EventStore {
     return { events, next: last ? { txId: last.txId, position: last.position } : cursor };
   }
 
+  /** The ids of the streams whose id starts with `prefix`, in id order. */
+  async streamIds(prefix: string): Promise<string[]> {
+    const { rows } = await this.query<{ stream_id: string }>({
+      text: 'SELECT stream_id FROM flexcore.streams WHERE starts_with(stream_id, $1) ORDER BY stream_id',
+      values: [prefix],
+    });
+    return rows.map((r) => r.stream_id);
+  }
+
   /** The current version of a stream, or -1 when it has no events. */
   async streamVersion(stream: string): Promise<number> {
     const { rows } = await this.query<{ version: string }>({

@@ -108,7 +108,9 @@ export function isProjectedType(type: string): type is ProjectedType {
 }
 
 /** Keeps the last `MAX_LOG_TAIL_BYTES` bytes of a log, on a character boundary. */
-export function boundLogTail(log: string): { tail: string; truncated: boolean } {
+export function boundLogTail(text: string): { tail: string; truncated: boolean } {
+  // PostgreSQL's jsonb cannot hold NUL: a log with one would never be recorded.
+  const log = text.replaceAll('\u0000', '\ufffd');
   const bytes = Buffer.from(log);
   if (bytes.length <= MAX_LOG_TAIL_BYTES) return { tail: log, truncated: false };
   let start = bytes.length - MAX_LOG_TAIL_BYTES;

@@ -6,7 +6,7 @@
 import { applyEvent, type History, type RunState } from '../pipeline/history.js';
 import type { RecordedEvent } from '../store/recorded-event.js';
 
-type Foldable = Pick<RecordedEvent, 'type' | 'data' | 'recordedAt' | 'streamVersion' | 'position'>;
+export type Foldable = Pick<RecordedEvent, 'type' | 'data' | 'recordedAt' | 'streamVersion' | 'position'>;
 
 export interface FinishedRun {
   readonly run: RunState;
@@ -37,6 +37,7 @@ export function foldFinishingRuns(
     if (before && wasActive && before.finishedAt !== undefined) {
       const pipeline = runId ? pipelines.get(runId) : undefined;
       finished.push({ run: structuredClone(before), ...(pipeline && { pipeline }) });
+      if (runId) pipelines.delete(runId);
     }
   }
   return finished;

@@ -2,12 +2,13 @@
  * A finished run as an OpenTelemetry trace (pure): a root span from RunStarted to RunFinished,
  * a span per step attempt (with the wait for its Pod to start, and its catalog discovery, as
  * children), a span per skipped step, and a link from each retry to the attempt before it.
- * Trace and span ids derive from the run id, so the same events give the same trace on any
- * replica, after a failover or from `flexcore replay --traces`; a step's TRACEPARENT is known
- * before its Pod starts.
+ * Trace and span ids derive from the run id (pipeline/trace-ids.ts), so the same events give
+ * the same trace on any replica, after a failover or from `flexcore replay --traces`.
  */
-import { createHash } from 'node:crypto';
 import type { AttemptState, RunState } from '../pipeline/history.js';
+import { attemptSpanIdOf, rootSpanIdOf, spanIdOf, traceIdOf } from '../pipeline/trace-ids.js';
+
+export { attemptSpanIdOf, rootSpanIdOf, traceIdOf, traceparentOf } from '../pipeline/trace-ids.js';
 
 export type Attributes = Record<string, string | number | boolean>;
 
@@ -33,24 +34,6 @@ export interface RunTrace {
 export interface PipelineRef {
   readonly namespace: string;
   readonly name: string;
-}
-
-const hex = (text: string, chars: number): string =>
-  createHash('sha256').update(text).digest('hex').slice(0, chars);
-
-/** The run's trace id: 32 hex digits from its id (runs ids are unique per pipeline uid). */
-export const traceIdOf = (runId: string): string => hex(`flexcore/run/${runId}`, 32);
-
-const spanIdOf = (...parts: (string | number)[]): string => hex(`flexcore/span/${parts.join('/')}`, 16);
-
-export const rootSpanIdOf = (runId: string): string => spanIdOf(runId);
-
-export const attemptSpanIdOf = (runId: string, step: string, attempt: number): string =>
-  spanIdOf(runId, step, attempt);
-
-/** W3C trace context for a step attempt's containers: its span is their parent. */
-export function traceparentOf(runId: string, step: string, attempt: number): string {
-  return `00-${traceIdOf(runId)}-${attemptSpanIdOf(runId, step, attempt)}-01`;
 }
 
 function attemptAttributes(p: PipelineRef, run: RunState, step: string, a: AttemptState): Attributes {

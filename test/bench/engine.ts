@@ -25,13 +25,17 @@
  * writes each controller's V8 CPU profile there. BENCH_REPLICAS and BENCH_BUCKETS run several
  * controller processes sharing the buckets (active/active); requests and CPU are then summed
  * over them, RSS is the largest. Idle memory of many watched pipelines: engine-idle.ts.
+ * BENCH_TRACING=compare runs each run twice in turn, without and with run traces sent to a real
+ * OpenTelemetry Collector (and info-level run logs), and prints the controller CPU per run of
+ * both and their ratio.
  */
 import { execFileSync } from 'node:child_process';
 import { ControlPlane } from '../../hack/plane/control-plane.js';
 import { installCrds } from '../../hack/plane/setup.js';
 import { startPostgres } from '../../hack/services/postgres.js';
 import { barePods } from './engine/bare-pods.js';
-import { settingsFromEnv } from './engine/controllers.js';
+import { settingsFromEnv, type ControllerSettings } from './engine/controllers.js';
+import { startCollector } from '../integration/support/otel-collector.js';
 import { pipelinePhases } from './engine/pipelines.js';
 import { describeRow, type Row } from './engine/report.js';
 import { medianOf } from './stats.js';
@@ -45,14 +49,51 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const CONCURRENCY = 64;
 const SETTINGS = settingsFromEnv();
 
+/**
+ * BENCH_TRACING=compare: each run twice in turn, without and with run traces (to a real
+ * OpenTelemetry Collector) and info-level run logs; the controller CPU per run of both, and
+ * their ratio, per phase.
+ */
+async function compareTracing(): Promise<void> {
+  const collector = await startCollector();
+  try {
+    for (const n of SIZES) {
+      const off: Row[] = [];
+      const on: Row[] = [];
+      for (let k = 1; k <= RUNS; k++) {
+        off.push(await run(n));
+        on.push(await run(n, { ...SETTINGS, tracing: collector.endpoint }));
+        console.log(JSON.stringify({ n, k, off: off[k - 1], on: on[k - 1] }));
+      }
+      const [a, b] = [medianOf(off), medianOf(on)];
+      const cpu = (r: Row): Record<string, number> => ({
+        first: r.first.controllerCpuMsPerRun,
+        steady: r.steady2.controllerCpuMsPerRun,
+        openLoop: r.open.controllerCpuMsPerRun,
+      });
+      const [ca, cb] = [cpu(a), cpu(b)];
+      console.log(`\nN=${n}, medians of ${RUNS}: controller CPU ms per run, tracing and run logs off → on`);
+      for (const phase of Object.keys(ca))
+        console.log(
+          `  ${phase.padEnd(9)} ${ca[phase]!.toFixed(2)} → ${cb[phase]!.toFixed(2)} (× ${(cb[phase]! / ca[phase]!).toFixed(3)})`,
+        );
+      console.log(
+        `  steady ratio ${a.ratio.toFixed(2)} → ${b.ratio.toFixed(2)}; spans received: ${(await collector.spans()).length}`,
+      );
+    }
+  } finally {
+    await collector.stop();
+  }
+}
+
 /** One run on a fresh plane and database, so runs do not inherit each other's objects. */
-async function run(n: number): Promise<Row> {
+async function run(n: number, settings: ControllerSettings = SETTINGS): Promise<Row> {
   const plane = await ControlPlane.start();
   const pg = await startPostgres();
   try {
     await installCrds(plane);
     const bare = await barePods(plane, n, CONCURRENCY);
-    const flex = await pipelinePhases(plane, await pg.createDatabase(), n, SETTINGS, CONCURRENCY);
+    const flex = await pipelinePhases(plane, await pg.createDatabase(), n, settings, CONCURRENCY);
     return { n, bare, ...flex, ratio: flex.steady2.runsPerSecond / bare.completedPerSecond };
   } finally {
     await pg.stop();
@@ -62,6 +103,10 @@ async function run(n: number): Promise<Row> {
 
 execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 console.log(`controllers: ${SETTINGS.replicas} process(es) sharing ${SETTINGS.buckets} bucket(s)`);
+if (process.env.BENCH_TRACING === 'compare') {
+  await compareTracing();
+  process.exit(0);
+}
 for (const n of SIZES) {
   const rows: Row[] = [];
   for (let k = 1; k <= RUNS; k++) {

@@ -52,10 +52,11 @@ describe('engine: PostgreSQL stopped for 30 s mid-run', function () {
       }),
     );
     await eventually(async () => (await pods()).includes('steady-g1-a-1'), 30_000, 'the first Pod');
-    const before = await metrics();
-    expect(before).to.match(/^flexcore_event_store_up 1$/m);
+    expect(await metrics()).to.match(/^flexcore_event_store_up 1$/m);
     // Step a runs with the default one-hour timeout: the controller must end it within the hour.
-    expect(deadlineOf(before), 'the run deadline while a runs').to.be.closeTo(Date.now() + 3600_000, 60_000);
+    // (The gauge is set right after the reconcile that created the Pod.)
+    const deadline = await eventually(async () => deadlineOf(await metrics()), 10_000, 'the run deadline');
+    expect(deadline, 'the run deadline while a runs').to.be.closeTo(Date.now() + 3600_000, 60_000);
     const pg = await sharedPostgres();
     await pg.pause();
     const t0 = Date.now();

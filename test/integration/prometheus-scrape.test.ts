@@ -101,10 +101,14 @@ describe('a real Prometheus scraping the controller, with the shipped rules', fu
     );
     expect(p95?.value, 'a quantile from the buckets').to.be.within(0, 60);
 
-    const success = values(
-      await prometheus.query(`flexcore_pipeline_last_success_timestamp_seconds{namespace="${ns}"}`),
-      'pipeline',
-    );
+    // The gauges are set right after a run's last status write: a scrape may fall between.
+    const success = await eventually(async () => {
+      const v = values(
+        await prometheus.query(`flexcore_pipeline_last_success_timestamp_seconds{namespace="${ns}"}`),
+        'pipeline',
+      );
+      return v.good !== undefined && v;
+    }, 30_000);
     expect(Object.keys(success), 'only the pipeline that succeeded').to.deep.equal(['good']);
     expect(success.good! * 1000).to.be.closeTo(Date.now(), 120_000);
     const lastRun = values(

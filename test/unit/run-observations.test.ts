@@ -5,7 +5,12 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { RunMetrics } from '../../controller/pipeline/run-metrics.js';
-import { observationsOf, reasonLabel } from '../../controller/pipeline/run-observations.js';
+import {
+  observationsOf,
+  reasonLabel,
+  type RunObservation,
+} from '../../controller/pipeline/run-observations.js';
+import { MAX_STREAMS } from '../../controller/pipeline/singer-records.js';
 import type { NewEvent } from '../../controller/store/recorded-event.js';
 import { MINUTE, T0, ev, historyOf, pipelineObject, step } from './support/pipeline-fixtures.js';
 
@@ -54,6 +59,33 @@ describe('run observations (what the run metrics count)', () => {
     expect(observationsOf([skipped], after)).to.deep.equal([
       { kind: 'tickSkipped', reason: 'ConcurrencyForbid' },
     ]);
+  });
+
+  it('labels at most MAX_STREAMS streams per pipeline container, the rest (other), and drops them when it goes', async () => {
+    const registry = new Registry();
+    const metrics = RunMetrics.of(registry);
+    const counted = (streams: Record<string, number>): RunObservation[] =>
+      Object.entries(streams).map(([stream, count]) => ({
+        kind: 'records',
+        container: 'tap',
+        stream,
+        count,
+      }));
+    const many = Object.fromEntries(Array.from({ length: MAX_STREAMS }, (_, i) => [`s${i}`, 1]));
+    metrics.report('data', 'orders', counted(many));
+    metrics.report('data', 'orders', counted({ late: 7, more: 2, s0: 1 }));
+    metrics.report('data', 'other', counted({ kept: 1 }));
+    let text = await registry.metrics();
+    expect(text).to.include(
+      'flexcore_singer_records_total{namespace="data",pipeline="orders",container="tap",stream="(other)"} 9',
+    );
+    expect(text).to.include(
+      'flexcore_singer_records_total{namespace="data",pipeline="orders",container="tap",stream="s0"} 2',
+    );
+    metrics.forget('data', 'orders');
+    text = await registry.metrics();
+    expect(text).to.not.include('pipeline="orders"');
+    expect(text).to.include('pipeline="other"');
   });
 
   it('moves the Prometheus series of the pipeline namespace', async () => {

@@ -1,6 +1,7 @@
 /** Runs as traces: the span tree, deterministic ids, and the same trace however the events are folded. */
 import { expect } from 'chai';
-import { emptyHistory } from '../../controller/pipeline/history.js';
+import { asRecorded, emptyHistory } from '../../controller/pipeline/history.js';
+import { RunTraces } from '../../controller/tracing/run-traces.js';
 import { foldFinishingRuns } from '../../controller/tracing/finished-runs.js';
 import {
   attemptSpanIdOf,
@@ -125,16 +126,30 @@ describe('run traces', () => {
   });
 
   it('finishes the same run the same way, folded batch by batch (live) or all at once (replay)', () => {
-    const replayed = foldFinishingRuns(emptyHistory(), asRecorded(events));
+    const replayed = foldFinishingRuns(emptyHistory(), asRecorded(events, -1, []));
     expect(replayed).to.have.length(1);
     expect(replayed[0]!.pipeline).to.deep.equal(pipeline);
     // Live: the history before the last batch, then the batch that finished the run.
     const before = historyOf(...events.slice(0, 8));
-    const live = foldFinishingRuns(structuredClone(before), asRecorded(events.slice(8), 8));
+    const live = foldFinishingRuns(structuredClone(before), asRecorded(events.slice(8), 7, [9, 10, 11]));
     expect(live).to.have.length(1);
     expect(runTraceOf(pipeline, live[0]!.run)).to.deep.equal(runTraceOf(pipeline, replayed[0]!.run));
     expect(runTraceOf(pipeline, live[0]!.run)).to.deep.equal(traceOf());
     expect(before.runs[0]!.finishedAt, 'the caller’s history is left alone').to.equal(undefined);
+  });
+
+  it('sends, live, what replay sends: the runs a recorded batch finishes, and nothing for other batches', () => {
+    const sent: RunTrace[] = [];
+    const traces = new RunTraces({ export: (t) => sent.push(t) });
+    const before = historyOf(...events.slice(0, 8));
+    traces.recorded(
+      pipeline,
+      historyOf(...events.slice(0, 4)),
+      asRecorded(events.slice(4, 8), 3, [5, 6, 7, 8]),
+    );
+    expect(sent, 'no RunFinished in the batch').to.deep.equal([]);
+    traces.recorded(pipeline, before, asRecorded(events.slice(8), 7, [9, 10, 11]));
+    expect(sent).to.deep.equal([traceOf()]);
   });
 });
 
@@ -190,14 +205,3 @@ describe('tracing configuration (OTEL_* variables)', () => {
     }
   });
 });
-
-/** Events as the store records them, from stream version `from` on. */
-function asRecorded(list: readonly PlainEvent[], from = 0): Parameters<typeof foldFinishingRuns>[1] {
-  return list.map((e, i) => ({
-    type: e.type,
-    data: e.data,
-    recordedAt: new Date(String(e.data.at)),
-    streamVersion: from + i,
-    position: from + i + 1,
-  }));
-}

@@ -59,6 +59,24 @@ describe('Singer record counts', () => {
     expect(countRecords('nothing here\n')).to.equal(undefined);
   });
 
+  it('keeps stream names storable: no control characters or NUL, no half surrogate pair, at most 253', () => {
+    expect(recordCountOf(sdk('a\u0000b\nc', 1))?.stream).to.equal('abc');
+    const cut = recordCountOf(sdk(`${'x'.repeat(252)}😀`, 1))!.stream;
+    expect(cut).to.equal(`${'x'.repeat(252)}\ufffd`);
+    expect(recordCountOf(sdk('\u0001', 1))?.stream).to.equal('(unnamed)');
+  });
+
+  it('stops a sum before it passes 2^53, and says so', () => {
+    const counter = new RecordCounter();
+    counter.add(sdk('s', Number.MAX_SAFE_INTEGER - 1));
+    counter.add(sdk('s', 5));
+    expect(counter.counts()).to.deep.equal({ streams: { s: Number.MAX_SAFE_INTEGER - 1 }, truncated: true });
+    const cut = new RecordCounter();
+    cut.add(sdk('s', 1));
+    cut.cut();
+    expect(cut.counts()?.truncated, 'a log read only in part').to.equal(true);
+  });
+
   it(`counts at most ${MAX_STREAMS} streams and says so`, () => {
     const counter = new RecordCounter();
     for (let i = 0; i <= MAX_STREAMS; i++) counter.add(sdk(`s${i}`, 1));

@@ -113,6 +113,8 @@ describe('event store: pure parts', () => {
   describe('boundLogTail', () => {
     it('keeps short logs whole and cuts long ones to the last bytes on a character boundary', () => {
       expect(boundLogTail('short')).to.deep.equal({ tail: 'short', truncated: false });
+      // PostgreSQL's jsonb refuses NUL: the attempt's end would never be recorded.
+      expect(boundLogTail('a\u0000b')).to.deep.equal({ tail: 'a\ufffdb', truncated: false });
       const long = `${'a'.repeat(10)}${'€'.repeat(MAX_LOG_TAIL_BYTES / 3 + 10)}`;
       const { tail, truncated } = boundLogTail(long);
       expect(truncated).to.equal(true);

@@ -20,6 +20,11 @@ export interface ControllerSettings {
   readonly workers: string;
   /** Where each process writes its V8 CPU profile on exit, if set. */
   readonly cpuProfileDir: string | undefined;
+  /**
+   * An OTLP/HTTP endpoint: the controllers send run traces there and log at info (their run
+   * log lines, to nowhere), as a traced production controller does. Unset: no traces, errors only.
+   */
+  readonly tracing?: string;
 }
 
 /** BENCH_REPLICAS, BENCH_BUCKETS (1 × 1), BENCH_QPS (0), BENCH_BURST (100), BENCH_WORKERS (8), BENCH_CPU_PROFILE. */
@@ -73,9 +78,10 @@ async function spawnOne(
       FLEXCORE_WORKERS: settings.workers,
       FLEXCORE_BUCKETS: String(settings.buckets),
       POD_NAME: `bench-controller-${index}`,
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: settings.tracing ? 'info' : 'error',
+      ...(settings.tracing && { OTEL_EXPORTER_OTLP_ENDPOINT: settings.tracing }),
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', settings.tracing ? 'ignore' : 'inherit', 'inherit'],
   });
   const exited = new Promise((r) => child.once('exit', r));
   return { port, child, exited };
