@@ -7,6 +7,10 @@
  *
  *   node --import tsx test/bench/engine-idle.ts [N=10000]
  *
+ * BENCH_IDLE_SCHEDULED=1 gives each pipeline a yearly schedule instead of suspending it (it
+ * still never runs, but has its next-schedule gauge). Either way the run ends with /metrics:
+ * the median of 10 scrapes' time, its size and its per-pipeline series.
+ *
  * BENCH_REPLICAS / BENCH_BUCKETS / BENCH_QPS / BENCH_BURST / BENCH_WORKERS / BENCH_CPU_PROFILE as
  * for engine.ts (memory is then the largest process's).
  */
@@ -20,6 +24,7 @@ import { Controllers, settingsFromEnv } from './engine/controllers.js';
 import { pool, sleep, until } from './engine/load.js';
 import { createPipeline, createPlugin } from './engine/manifests.js';
 import { RunWatch } from './engine/run-watch.js';
+import { median } from './stats.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const CONCURRENCY = 64;
@@ -36,7 +41,15 @@ interface IdleFigures {
   readonly peakRssMiB: number;
   readonly requestsPerPipeline: number;
   readonly requestsByKind: RequestCounts;
+  /** GET /metrics: median wall ms of 10, bytes, and series with a pipeline label. */
+  readonly scrapeMs: number;
+  /** The same before the first pipeline was created: what every scrape costs anyway. */
+  readonly scrapeBeforeMs: number;
+  readonly scrapeBytes: number;
+  readonly pipelineSeries: number;
 }
+
+const SCHEDULED = process.env.BENCH_IDLE_SCHEDULED === '1';
 
 async function idle(plane: ControlPlane, databaseUrl: string): Promise<IdleFigures> {
   const namespace = 'idle';
@@ -51,9 +64,13 @@ async function idle(plane: ControlPlane, databaseUrl: string): Promise<IdleFigur
     watch.expect((p) => (p.status?.observedGeneration ?? 0) >= 1);
     const rssBeforeMiB = controllers.memoryMiB('VmRSS');
     const before = await controllers.requests();
+    const scrapesBefore = [];
+    for (let i = 0; i < 10; i++) scrapesBefore.push((await controllers.scrape()).ms);
     const names = Array.from({ length: N }, (_, i) => `idle-${i}`);
     const t0 = performance.now();
-    await pool(names, CONCURRENCY, (name) => createPipeline(kube, namespace, name, { suspend: true }));
+    await pool(names, CONCURRENCY, (name) =>
+      createPipeline(kube, namespace, name, SCHEDULED ? { schedule: '0 0 1 1 *' } : { suspend: true }),
+    );
     await until(
       () => watch.doneCount === N,
       30 * 60_000,
@@ -62,7 +79,14 @@ async function idle(plane: ControlPlane, databaseUrl: string): Promise<IdleFigur
     const last = Math.max(...names.map((x) => watch.doneAt(x)!));
     await sleep(SETTLE_MS);
     const requestsByKind = countsPer(await controllers.requests(), before, N);
+    const scrapes = [];
+    for (let i = 0; i < 10; i++) scrapes.push(await controllers.scrape());
+    const text = scrapes[0]!.text;
     return {
+      scrapeMs: median(scrapes.map((s) => s.ms)),
+      scrapeBeforeMs: median(scrapesBefore),
+      scrapeBytes: Buffer.byteLength(text),
+      pipelineSeries: text.split('\n').filter((l) => l.includes('pipeline="')).length,
       n: N,
       reconcileAllSeconds: (last - t0) / 1000,
       rssBeforeMiB,
@@ -84,10 +108,11 @@ try {
   await installCrds(plane);
   const f = await idle(plane, await pg.createDatabase());
   console.log(
-    `N=${f.n} suspended pipelines: all reconciled in ${f.reconcileAllSeconds.toFixed(1)} s ` +
+    `N=${f.n} ${SCHEDULED ? 'scheduled (yearly)' : 'suspended'} pipelines: all reconciled in ${f.reconcileAllSeconds.toFixed(1)} s ` +
       `(${(f.n / f.reconcileAllSeconds).toFixed(0)}/s); controller RSS ${f.rssMiB.toFixed(0)} MiB ` +
       `${SETTLE_MS / 1000} s later (${f.rssBeforeMiB.toFixed(0)} MiB before), peak ${f.peakRssMiB.toFixed(0)} MiB; ` +
-      `API requests / pipeline ${f.requestsPerPipeline.toFixed(2)}: ${describeCounts(f.requestsByKind)}`,
+      `API requests / pipeline ${f.requestsPerPipeline.toFixed(2)}: ${describeCounts(f.requestsByKind)}; ` +
+      `/metrics ${(f.scrapeBytes / 1024).toFixed(0)} KiB, ${f.pipelineSeries} per-pipeline series, ${f.scrapeMs.toFixed(1)} ms (median of 10; ${f.scrapeBeforeMs.toFixed(1)} ms with no pipeline)`,
   );
   console.log(JSON.stringify(f));
 } finally {

@@ -170,6 +170,13 @@ export class Controllers {
   }
 
   /** The largest VmRSS (now) or VmHWM (peak) of the processes, MiB. */
+  /** One GET /metrics of the first process: wall ms and the text. */
+  async scrape(): Promise<{ ms: number; text: string }> {
+    const t0 = performance.now();
+    const text = await metricsText(this.all[0]!.port);
+    return { ms: performance.now() - t0, text };
+  }
+
   memoryMiB(field: 'VmRSS' | 'VmHWM'): number {
     return Math.max(...this.all.map((c) => memoryMiB(c.child.pid, field)));
   }

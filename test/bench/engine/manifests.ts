@@ -25,7 +25,7 @@ export async function createPipeline(
   kube: KubeClient,
   namespace: string,
   name: string,
-  options: { suspend?: boolean } = {},
+  options: { suspend?: boolean; schedule?: string } = {},
 ): Promise<void> {
   await kube.create(pipelinesPath(namespace), {
     apiVersion: 'flexcore.io/v1alpha1',
@@ -35,6 +35,7 @@ export async function createPipeline(
       steps: [{ name: 'only', plugin: PLUGIN }],
       successfulRunsHistoryLimit: 1,
       ...(options.suspend && { suspend: true }),
+      ...(options.schedule && { schedule: options.schedule }),
     },
   });
 }
