@@ -4,7 +4,7 @@
  * 1. Per run: the work the recording replica does for a finished three-step run besides
  *    recording it — run metrics (observations + counters), freshness gauges, run log lines (a
  *    JSON logger writing to /dev/null), and with tracing the fold, the span plan and the SDK's
- *    span creation (exporting into a batch processor whose exporter drops them). CPU µs per run,
+ *    span creation (queued in a batch processor that never sends them). CPU µs per run,
  *    median of BENCH_RUNS (5) rounds of 2,000 runs, against the floor measured in the same round:
  *    folding the run's events into a history (what recording them costs at least).
  * 2. /metrics with 10,000 pipelines: every per-pipeline gauge set (last run, last success, next
@@ -97,8 +97,9 @@ function perRun(): void {
   const freshness = FreshnessMetrics.of(registry);
   const sink = createWriteStream('/dev/null');
   const logger = createLogger({ level: 'info', format: 'json' });
-  // Winston writes to stdout; for the bench the same formatting goes to /dev/null.
-  process.stdout.write = (chunk: string | Uint8Array): boolean => sink.write(chunk);
+  // The controller logs to stderr: while measuring, the same formatting goes to /dev/null.
+  const stderrWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk: string | Uint8Array): boolean => sink.write(chunk);
   const tracer = new RunTracer(
     {
       endpoint: 'http://127.0.0.1:9/v1/traces',
@@ -149,6 +150,7 @@ function perRun(): void {
       tracing: (withTracing - floor) / RUNS_PER_ROUND,
     });
   }
+  process.stderr.write = stderrWrite;
   const m = (k: 'floor' | 'metrics' | 'tracing'): number => median(rows.map((r) => r[k]));
   console.error(
     [
