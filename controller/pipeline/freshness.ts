@@ -5,6 +5,7 @@
  * failover the gauges show the same values, never zero.
  */
 import { FINISHED_ATTEMPT, isActive, type History, type RunState } from './history.js';
+import { deadlineOf } from './planner.js';
 
 export interface Freshness {
   /** Milliseconds since the epoch; undefined when it never happened (or no schedule). */
@@ -31,8 +32,8 @@ export type StepTimeoutMs = (run: RunState, step: string) => number;
 export function runDeadlineOf(history: History, timeoutMs: StepTimeoutMs): number | undefined {
   const deadlines: number[] = [];
   for (const run of history.runs.filter(isActive)) {
-    const seconds = run.spec.activeDeadlineSeconds;
-    if (seconds !== undefined) deadlines.push(run.startedAt + seconds * 1000);
+    const deadline = deadlineOf(run);
+    if (deadline !== undefined) deadlines.push(deadline);
     for (const [step, state] of Object.entries(run.steps)) {
       for (const a of state.attempts.filter((a) => !FINISHED_ATTEMPT.has(a.phase))) {
         deadlines.push((a.startedAt ?? a.scheduledAt) + timeoutMs(run, step));

@@ -16,7 +16,8 @@ function cancelRequested(plan: Plan, run: RunState): boolean {
   return value !== undefined && (value === run.id || value === run.key);
 }
 
-function deadlineOf(run: RunState): number | undefined {
+/** When the run must end by its activeDeadlineSeconds, if it has one. */
+export function deadlineOf(run: RunState): number | undefined {
   const seconds = run.spec.activeDeadlineSeconds;
   return seconds === undefined ? undefined : run.startedAt + seconds * 1000;
 }

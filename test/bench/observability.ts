@@ -109,6 +109,22 @@ function perRun(): void {
     logger,
   );
   const pipeline = { namespace: 'data', name: 'orders' };
+  /** What the recording replica does for a recorded run besides recording it. */
+  const observe = (events: ReturnType<typeof runEvents>, tracing: boolean): void => {
+    const after = foldHistory(recorded(events, 0));
+    metrics.report(pipeline.namespace, pipeline.name, observationsOf(events, after));
+    freshness.set(
+      pipeline.namespace,
+      pipeline.name,
+      freshnessOf(after, undefined, undefined, () => 3_600_000),
+    );
+    for (const line of runLogLines(pipeline, events, tracing)) logger[line.level](line.message, line.fields);
+    if (!tracing) return;
+    for (const { run } of foldFinishingRuns(emptyHistory(), recorded(events, 0))) {
+      const trace = runTraceOf(pipeline, run);
+      if (trace) tracer.export(trace);
+    }
+  };
   const inputs = Array.from({ length: RUNS_PER_ROUND }, (_, i) => runEvents(i));
   const rows: { floor: number; metrics: number; tracing: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -116,33 +132,10 @@ function perRun(): void {
       for (const events of inputs) foldHistory(recorded(events, 0));
     });
     const withMetrics = cpuMicros(() => {
-      for (const events of inputs) {
-        const after = foldHistory(recorded(events, 0));
-        metrics.report(pipeline.namespace, pipeline.name, observationsOf(events, after));
-        freshness.set(
-          pipeline.namespace,
-          pipeline.name,
-          freshnessOf(after, undefined, undefined, () => 3_600_000),
-        );
-        for (const line of runLogLines(pipeline, events, false))
-          logger[line.level](line.message, line.fields);
-      }
+      for (const events of inputs) observe(events, false);
     });
     const withTracing = cpuMicros(() => {
-      for (const events of inputs) {
-        const after = foldHistory(recorded(events, 0));
-        metrics.report(pipeline.namespace, pipeline.name, observationsOf(events, after));
-        freshness.set(
-          pipeline.namespace,
-          pipeline.name,
-          freshnessOf(after, undefined, undefined, () => 3_600_000),
-        );
-        for (const line of runLogLines(pipeline, events, true)) logger[line.level](line.message, line.fields);
-        for (const { run } of foldFinishingRuns(emptyHistory(), recorded(events, 0))) {
-          const trace = runTraceOf(pipeline, run);
-          if (trace) tracer.export(trace);
-        }
-      }
+      for (const events of inputs) observe(events, true);
     });
     rows.push({
       floor: floor / RUNS_PER_ROUND,

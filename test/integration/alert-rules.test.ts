@@ -12,13 +12,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, parseAllDocuments, stringify } from 'yaml';
-import { gitopsTools } from '../../hack/plane/tools.js';
-import { Helm } from '../e2e/support/helm.js';
+import { parse, stringify } from 'yaml';
+import { chartRenderer } from './support/chart-render.js';
 import { metricNamesOf, promtool, registeredMetrics, run, unknownMetrics } from '../rules/promql.js';
 
 const path = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
-const CHART = path('charts/flexcore');
 const RULES = path('charts/flexcore/files/prometheus-rules.yaml');
 const RULE_TESTS = path('test/rules/prometheus-rules.test.yaml');
 const THRESHOLDS = path('test/rules/stale-thresholds.yaml');
@@ -201,20 +199,12 @@ describe('alert rules (charts/flexcore/files/prometheus-rules.yaml)', function (
   });
 
   describe("the chart's PrometheusRule", () => {
-    let helm: Helm;
+    let renderKind: Awaited<ReturnType<typeof chartRenderer>>;
     before(async () => {
-      const tools = await gitopsTools();
-      helm = await Helm.create(tools.helm, undefined, tools.helmPlugins);
+      renderKind = await chartRenderer(tmp);
     });
-
-    const render = async (values: Record<string, unknown>): Promise<Record<string, unknown>[]> => {
-      const valuesFile = join(tmp, 'values.yaml');
-      await writeFile(valuesFile, stringify({ database: { existingSecret: 'db' }, ...values }));
-      const out = await helm.run(['template', 'flexcore', CHART, '-n', 'flexcore-system', '-f', valuesFile]);
-      return parseAllDocuments(out)
-        .map((d) => d.toJS() as Record<string, unknown> | null)
-        .filter((d): d is Record<string, unknown> => d !== null && d.kind === 'PrometheusRule');
-    };
+    const render = (values: Record<string, unknown>): Promise<Record<string, unknown>[]> =>
+      renderKind(values, 'PrometheusRule');
     const groupsWith = (matcher: string): RuleFile['groups'] =>
       (parse(readFileSync(RULES, 'utf8').replaceAll(PLAIN_JOB, matcher)) as RuleFile).groups;
 

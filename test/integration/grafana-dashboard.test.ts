@@ -10,13 +10,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments, stringify } from 'yaml';
-import { gitopsTools } from '../../hack/plane/tools.js';
-import { Helm } from '../e2e/support/helm.js';
+import { stringify } from 'yaml';
+import { chartRenderer } from './support/chart-render.js';
 import { promtool, registeredMetrics, run, unknownMetrics } from '../rules/promql.js';
 
 const path = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
-const CHART = path('charts/flexcore');
 const DASHBOARD = path('charts/flexcore/files/grafana-dashboard.json');
 
 interface GridPos {
@@ -215,20 +213,12 @@ describe('Grafana dashboard (charts/flexcore/files/grafana-dashboard.json)', fun
   });
 
   describe("the chart's ConfigMap", () => {
-    let helm: Helm;
+    let renderKind: Awaited<ReturnType<typeof chartRenderer>>;
     before(async () => {
-      const tools = await gitopsTools();
-      helm = await Helm.create(tools.helm, undefined, tools.helmPlugins);
+      renderKind = await chartRenderer(tmp);
     });
-
-    const render = async (values: Record<string, unknown>): Promise<Record<string, unknown>[]> => {
-      const file = join(tmp, 'values.yaml');
-      await writeFile(file, stringify({ database: { existingSecret: 'db' }, ...values }));
-      const out = await helm.run(['template', 'flexcore', CHART, '-n', 'flexcore-system', '-f', file]);
-      return parseAllDocuments(out)
-        .map((d) => d.toJS() as Record<string, unknown> | null)
-        .filter((d): d is Record<string, unknown> => d?.kind === 'ConfigMap');
-    };
+    const render = (values: Record<string, unknown>): Promise<Record<string, unknown>[]> =>
+      renderKind(values, 'ConfigMap');
 
     it('is not rendered by default', async () => {
       expect(await render({})).to.deep.equal([]);
