@@ -55,7 +55,7 @@ export class RunMetrics {
     });
     this.attempts = new Counter({
       name: 'flexcore_step_attempts_finished_total',
-      help: 'Step attempts finished, by namespace, plugin, result and reason (OOMKilled, ExitCode, Timeout, NeverStarted, ...).',
+      help: 'Step attempts finished, by namespace, plugin, result and reason (OOMKilled, ExitCode<n>, Timeout, NeverStarted, ...).',
       labelNames: ['namespace', 'plugin', 'result', 'reason'],
       registers,
     });
